@@ -1,0 +1,1 @@
+"""Accounts: users, sessions, friendships, circles and blocks."""

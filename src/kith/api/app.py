@@ -1,0 +1,59 @@
+"""The ASGI application: API under /api/v1, the web app under /."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+
+from kith import __version__
+from kith.accounts.passwords import Passwords
+from kith.api.deps import AppState
+from kith.api.errors import install_error_handlers
+from kith.api.limits import BodySizeLimit
+from kith.api.routes import accounts, friends, system
+from kith.clock import Clock, SystemClock
+from kith.config import Settings
+from kith.storage.engine import Database
+from kith.web.pages import install_web
+
+API_PREFIX = "/api/v1"
+
+
+def api_router() -> APIRouter:
+    router = APIRouter(prefix=API_PREFIX)
+    for module in (system, accounts, friends):
+        router.include_router(module.router)
+    return router
+
+
+def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
+    """Build the application from settings; nothing is read from the environment here."""
+    database = Database(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        database.dispose()
+
+    app = FastAPI(
+        title="kith",
+        version=__version__,
+        summary="A social platform that works for the people who use it.",
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.kith = AppState(
+        settings=settings,
+        database=database,
+        clock=clock or SystemClock(),
+        passwords=Passwords(settings),
+    )
+    install_error_handlers(app)
+    app.include_router(api_router())
+    install_web(app)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    return app

@@ -1,0 +1,1 @@
+"""One module per resource; each is a thin edge over actions and queries."""
