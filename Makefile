@@ -23,7 +23,7 @@ install: $(if $(findstring .venv-uv,$(UV)),.venv-uv/bin/uv)
 	$(UV) sync --frozen --inexact
 
 install-dev: $(if $(findstring .venv-uv,$(UV)),.venv-uv/bin/uv)
-	$(UV) sync --frozen --inexact --extra dev
+	$(UV) sync --frozen --inexact --all-extras
 
 $(VENDOR_STAMP): scripts/vendor.py scripts/vendor.json
 	$(PYTHON) scripts/vendor.py

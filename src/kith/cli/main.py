@@ -21,6 +21,21 @@ users_app = typer.Typer(help="Manage accounts.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 
+# Capability command groups; each module imports its heavy libraries inside its commands.
+from kith.cli import feed as feed_cli  # noqa: E402
+from kith.cli import integrity as integrity_cli  # noqa: E402
+from kith.cli import partners as partners_cli  # noqa: E402
+from kith.cli import presence as presence_cli  # noqa: E402
+
+eval_app = typer.Typer(help="Evaluate kith's models on real data.", no_args_is_help=True)
+app.add_typer(eval_app, name="eval")
+app.add_typer(integrity_cli.app, name="integrity", help="Find coordinated inauthentic behaviour.")
+app.add_typer(partners_cli.app, name="partners", help='"Who\'s up for it?" models.')
+app.add_typer(feed_cli.app, name="feed", help="Feed rankers and the simulator.")
+app.add_typer(presence_cli.app, name="presence", help="Presence, sharing and meetup alerts.")
+for _module in (feed_cli, integrity_cli, partners_cli, presence_cli):
+    _module.register(app, eval_app)
+
 console = Console()
 err_console = Console(stderr=True)
 

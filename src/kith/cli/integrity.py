@@ -1,0 +1,11 @@
+"""CLI commands for integrity (being built)."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(help="integrity commands.", no_args_is_help=True)
+
+
+def register(root: typer.Typer, eval_app: typer.Typer) -> None:
+    """Add this capability's top-level and ``kith eval`` commands (if any) to the CLI."""
