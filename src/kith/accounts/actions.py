@@ -104,7 +104,7 @@ def _recent_failures(db: Session, key: str, since: datetime) -> int:
     )
 
 
-def do_login(
+def verify_credentials(
     db: Session,
     passwords: Passwords,
     settings: Settings,
@@ -113,8 +113,11 @@ def do_login(
     password: str,
     client: str,
     now: datetime,
-) -> LoginResult:
-    """Check credentials and open a session, throttled per account and per client."""
+) -> User:
+    """Verify a username and password, throttled per account and per client.
+
+    Used by log-in and by HTTP Basic clients (OwnTracks), so both share one throttle.
+    """
     window = timedelta(seconds=settings.login_window_seconds)
     since = now - window
     account_key = f"user:{username_key(username)[:60]}"
@@ -134,6 +137,24 @@ def do_login(
         db.execute(delete(LoginFailure).where(LoginFailure.at <= since))
         db.commit()
         raise InvalidCredentials()
+    db.execute(delete(LoginFailure).where(LoginFailure.key == account_key))
+    return user
+
+
+def do_login(
+    db: Session,
+    passwords: Passwords,
+    settings: Settings,
+    *,
+    username: str,
+    password: str,
+    client: str,
+    now: datetime,
+) -> LoginResult:
+    """Check credentials and open a session."""
+    user = verify_credentials(
+        db, passwords, settings, username=username, password=password, client=client, now=now
+    )
     token = "kith_" + secrets.token_urlsafe(32)
     expires_at = now + timedelta(days=settings.session_ttl_days)
     db.add(
@@ -141,7 +162,6 @@ def do_login(
             user_id=user.id, token_hash=hash_token(token), created_at=now, expires_at=expires_at
         )
     )
-    db.execute(delete(LoginFailure).where(LoginFailure.key == account_key))
     db.execute(
         delete(AuthSession).where(AuthSession.user_id == user.id, AuthSession.expires_at <= now)
     )

@@ -12,9 +12,11 @@ from kith.accounts.passwords import Passwords
 from kith.api.deps import AppState
 from kith.api.errors import install_error_handlers
 from kith.api.limits import BodySizeLimit
-from kith.api.routes import accounts, friends, system
+from kith.api.routes import accounts, alerts, friends, owntracks, presence, system
 from kith.clock import Clock, SystemClock
 from kith.config import Settings
+from kith.presence.events import InboxEvents
+from kith.presence.live import LivePositions
 from kith.storage.engine import Database
 from kith.web.pages import install_web
 
@@ -23,7 +25,7 @@ API_PREFIX = "/api/v1"
 
 def api_router() -> APIRouter:
     router = APIRouter(prefix=API_PREFIX)
-    for module in (system, accounts, friends):
+    for module in (system, accounts, friends, presence, alerts, owntracks):
         router.include_router(module.router)
     return router
 
@@ -32,10 +34,16 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     """Build the application from settings; nothing is read from the environment here."""
     database = Database(settings)
 
+    events = InboxEvents(settings.redis_url)
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
-        database.dispose()
+        await events.start()
+        try:
+            yield
+        finally:
+            await events.stop()
+            database.dispose()
 
     app = FastAPI(
         title="kith",
@@ -51,6 +59,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         database=database,
         clock=clock or SystemClock(),
         passwords=Passwords(settings),
+        live=LivePositions(),
+        events=events,
     )
     install_error_handlers(app)
     app.include_router(api_router())

@@ -16,6 +16,8 @@ from kith.accounts.passwords import Passwords
 from kith.clock import Clock
 from kith.config import Settings
 from kith.errors import NotAuthenticated
+from kith.presence.events import InboxEvents
+from kith.presence.live import LivePositions
 from kith.storage.engine import Database
 
 
@@ -27,6 +29,8 @@ class AppState:
     database: Database
     clock: Clock
     passwords: Passwords
+    live: LivePositions
+    events: InboxEvents
 
 
 def get_state(request: Request) -> AppState:

@@ -12,7 +12,11 @@ from sqlalchemy import MetaData
 
 from kith.storage.base import Base
 
-MODEL_MODULES: tuple[str, ...] = ("kith.accounts.models",)
+MODEL_MODULES: tuple[str, ...] = (
+    "kith.accounts.models",
+    "kith.presence.models",
+    "kith.privacy.models",
+)
 
 
 def load_all_models() -> MetaData:

@@ -1,0 +1,1 @@
+"""Presence: where friends are and what they are up for, at the precision each grants."""

@@ -1,0 +1,190 @@
+"""The choke points for presence: what precision a friend gets, and location reads.
+
+Every read of one user's position or intents by another goes through here, and each
+such read is written to the subject's ledger in the same transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from kith.accounts.access import Standing, find_user, standing
+from kith.accounts.models import User
+from kith.errors import NotFound
+from kith.presence.geo import Precision, cell_at, coarsen, precision_of
+from kith.presence.live import LivePositions
+from kith.presence.models import Presence, PresenceSettings, SharingGrant
+from kith.privacy.ledger import record_use
+
+# One message for "no such user", "not a friend", "shares nothing", "ghost", "blocked":
+# a viewer must not be able to tell these apart.
+NOTHING_SHARED = "no location to show"
+
+
+def ghosted(settings: PresenceSettings | None, now: datetime) -> bool:
+    if settings is None:
+        return False
+    if settings.ghost_indefinite:
+        return True
+    return settings.ghost_until is not None and settings.ghost_until > now
+
+
+@dataclass
+class GrantBook:
+    """One owner's live grants: per circle and per friend, expired ones already dropped."""
+
+    owner_id: int
+    ghost: bool
+    by_circle: dict[int, Precision] = field(default_factory=dict)
+    by_friend: dict[int, Precision] = field(default_factory=dict)
+
+    def precision_for(self, friend_id: int, circle_id: int | None) -> Precision:
+        """What ``friend_id`` (whom the owner keeps in ``circle_id``) may see."""
+        if self.ghost:
+            return Precision.OFF
+        if circle_id is None:
+            return Precision.OFF  # not a friend
+        override = self.by_friend.get(friend_id)
+        if override is not None:
+            return override
+        return self.by_circle.get(circle_id, Precision.OFF)
+
+    def finest(self) -> Precision:
+        if self.ghost:
+            return Precision.OFF
+        best = Precision.OFF
+        for precision in (*self.by_circle.values(), *self.by_friend.values()):
+            if precision is Precision.PRECISE:
+                return precision
+            if _rank(precision) > _rank(best):
+                best = precision
+        return best
+
+
+def _rank(precision: Precision) -> int:
+    return list(Precision).index(precision)
+
+
+def grant_books(db: Session, owner_ids: Iterable[int], *, now: datetime) -> dict[int, GrantBook]:
+    ids = sorted(set(owner_ids))
+    if not ids:
+        return {}
+    settings = {
+        s.user_id: s
+        for s in db.scalars(select(PresenceSettings).where(PresenceSettings.user_id.in_(ids)))
+    }
+    books = {i: GrantBook(i, ghosted(settings.get(i), now)) for i in ids}
+    for grant in db.scalars(select(SharingGrant).where(SharingGrant.owner_id.in_(ids))):
+        if grant.expires_at is not None and grant.expires_at <= now:
+            continue  # an expired grant is as if it were never given
+        precision = Precision(grant.precision)
+        book = books[grant.owner_id]
+        if grant.friend_id is not None:
+            book.by_friend[grant.friend_id] = precision
+        elif grant.circle_id is not None:
+            book.by_circle[grant.circle_id] = precision
+    return books
+
+
+def grant_book(db: Session, owner_id: int, *, now: datetime) -> GrantBook:
+    return grant_books(db, [owner_id], now=now)[owner_id]
+
+
+def visible_cell(
+    stored: Presence | None,
+    precision: Precision,
+    live: LivePositions,
+    *,
+    owner_id: int,
+    now: datetime,
+) -> str | None:
+    """The owner's cell as a viewer granted ``precision`` may see it, or None."""
+    if precision is Precision.OFF or stored is None:
+        return None
+    if precision is Precision.PRECISE:
+        fix = live.get(owner_id, now=now)
+        if fix is not None:
+            return cell_at(fix.lat, fix.lon, Precision.PRECISE)
+        return stored.cell  # the point is forgotten: fall back to the stored cell
+    # Never finer than what is stored, never finer than what is granted.
+    if _rank(precision_of(stored.cell)) <= _rank(precision):
+        return stored.cell
+    return coarsen(stored.cell, precision)
+
+
+@dataclass(frozen=True, slots=True)
+class SeenLocation:
+    owner: User
+    precision: Precision
+    cell: str
+    recorded_at: datetime
+
+
+def access_location(
+    db: Session,
+    viewer: User,
+    username: str,
+    live: LivePositions,
+    *,
+    now: datetime,
+    purpose: str = "shown to a friend",
+) -> SeenLocation:
+    """A friend's latest position at the precision they grant the viewer; ledgered."""
+    owner = find_user(db, username)
+    if owner is None:
+        raise NotFound(NOTHING_SHARED)
+    seen = standing(db, viewer, owner)
+    cell, precision, stored = location_for(db, owner, viewer, seen, live, now=now)
+    if cell is None or stored is None:
+        raise NotFound(NOTHING_SHARED)
+    record_location_use(db, owner.id, viewer.id, precision, purpose, now)
+    return SeenLocation(owner, precision_of(cell), cell, stored.recorded_at)
+
+
+def location_for(
+    db: Session,
+    owner: User,
+    viewer: User,
+    seen: Standing,
+    live: LivePositions,
+    *,
+    now: datetime,
+) -> tuple[str | None, Precision, Presence | None]:
+    if seen.relationship.value == "self":
+        stored = db.get(Presence, owner.id)
+        return (stored.cell if stored else None), Precision.BLOCK, stored
+    if not seen.relationship.is_friend:
+        return None, Precision.OFF, None
+    precision = grant_book(db, owner.id, now=now).precision_for(viewer.id, seen.circle_id)
+    if precision is Precision.OFF:
+        return None, precision, None
+    stored = db.get(Presence, owner.id)
+    cell = visible_cell(stored, precision, live, owner_id=owner.id, now=now)
+    return cell, precision, stored
+
+
+def record_location_use(
+    db: Session,
+    owner_id: int,
+    viewer_id: int | None,
+    precision: Precision,
+    purpose: str,
+    now: datetime,
+    *,
+    actor_kind: str = "user",
+) -> None:
+    record_use(
+        db,
+        subject_id=owner_id,
+        actor_id=viewer_id,
+        actor_kind=actor_kind,
+        what="location",
+        detail=precision.value,
+        purpose=purpose,
+        now=now,
+    )

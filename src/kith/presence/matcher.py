@@ -1,0 +1,309 @@
+"""Orchestration of matching: from one user's friend graph to alerts.
+
+Called inside the transaction of a location or intent update. It walks only the
+updated user's friendships (never a global radius scan), builds each pair's
+:class:`~kith.presence.matching.Party` through the access rules, asks the pure
+matcher, and writes alerts through the pure policy. Returns who got a new alert,
+so the caller can wake their streams after the commit.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import Session, aliased
+
+from kith.accounts.models import Circle, Friendship
+from kith.presence.access import GrantBook, grant_books, visible_cell
+from kith.presence.geo import Precision
+from kith.presence.live import LivePositions
+from kith.presence.matching import IntentMatch, IntentView, Party, check_nearby, match_intents
+from kith.presence.models import (
+    Alert,
+    Intent,
+    IntentAudience,
+    PairState,
+    Presence,
+    PresenceSettings,
+)
+from kith.presence.policy import (
+    INTENT_COOLDOWN,
+    NEARBY_COOLDOWN,
+    Preferences,
+    cooled_down,
+    local_day_start,
+    may_alert,
+)
+from kith.privacy.ledger import record_use
+from kith.types import CLOSE_CIRCLE
+
+INTENT = "intent"
+NEARBY = "nearby"
+IN = "in"
+# Kinds that count against the recipient's daily budget ("in" answers always arrive).
+BUDGETED = (INTENT, NEARBY)
+NEARBY_ALERT_LIFETIME = timedelta(hours=3)
+
+
+def preferences(settings: PresenceSettings | None) -> Preferences:
+    if settings is None:
+        return Preferences()
+    return Preferences(
+        daily_budget=settings.daily_budget,
+        quiet_start=time.fromisoformat(settings.quiet_start) if settings.quiet_start else None,
+        quiet_end=time.fromisoformat(settings.quiet_end) if settings.quiet_end else None,
+        timezone=settings.timezone,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class FriendLink:
+    friend_id: int
+    my_circle_id: int  # where I keep them
+    their_circle_id: int  # where they keep me
+    i_hold_close: bool
+    they_hold_close: bool
+
+
+def friend_links(db: Session, user_id: int) -> list[FriendLink]:
+    mine, theirs = aliased(Friendship), aliased(Friendship)
+    my_circle, their_circle = aliased(Circle), aliased(Circle)
+    rows = db.execute(
+        select(
+            mine.friend_id,
+            mine.circle_id,
+            theirs.circle_id,
+            my_circle.name_key,
+            their_circle.name_key,
+        )
+        .join(theirs, and_(theirs.user_id == mine.friend_id, theirs.friend_id == mine.user_id))
+        .join(my_circle, my_circle.id == mine.circle_id)
+        .join(their_circle, their_circle.id == theirs.circle_id)
+        .where(mine.user_id == user_id)
+    ).all()
+    return [
+        FriendLink(fid, mc, tc, mk == CLOSE_CIRCLE, tk == CLOSE_CIRCLE)
+        for fid, mc, tc, mk, tk in rows
+    ]
+
+
+@dataclass
+class _Snapshot:
+    books: dict[int, GrantBook]
+    presence: dict[int, Presence]
+    settings: dict[int, PresenceSettings]
+    intents: dict[int, list[tuple[IntentView, frozenset[int]]]]
+
+
+def _snapshot(db: Session, ids: list[int], now: datetime) -> _Snapshot:
+    presence = {p.user_id: p for p in db.scalars(select(Presence).where(Presence.user_id.in_(ids)))}
+    settings = {
+        s.user_id: s
+        for s in db.scalars(select(PresenceSettings).where(PresenceSettings.user_id.in_(ids)))
+    }
+    audiences: dict[int, set[int]] = defaultdict(set)
+    live = list(db.scalars(select(Intent).where(Intent.user_id.in_(ids), Intent.ends_at > now)))
+    if live:
+        for intent_id, circle_id in db.execute(
+            select(IntentAudience.intent_id, IntentAudience.circle_id).where(
+                IntentAudience.intent_id.in_([i.id for i in live])
+            )
+        ):
+            audiences[intent_id].add(circle_id)
+    intents: dict[int, list[tuple[IntentView, frozenset[int]]]] = defaultdict(list)
+    for i in live:
+        view = IntentView(i.id, i.activity, i.starts_at, i.ends_at, i.radius_m)
+        intents[i.user_id].append((view, frozenset(audiences[i.id])))
+    return _Snapshot(grant_books(db, ids, now=now), presence, settings, intents)
+
+
+def _party(
+    snap: _Snapshot,
+    owner: int,
+    other: int,
+    circle_for_other: int,
+    holds_close: bool,
+    live: LivePositions,
+    now: datetime,
+) -> Party:
+    precision = snap.books[owner].precision_for(other, circle_for_other)
+    cell = visible_cell(snap.presence.get(owner), precision, live, owner_id=owner, now=now)
+    settings = snap.settings.get(owner)
+    visible = tuple(
+        v for v, audience in snap.intents.get(owner, []) if circle_for_other in audience
+    )
+    ghost = snap.books[owner].ghost
+    return Party(
+        user_id=owner,
+        cell=cell,
+        intents=() if ghost else visible,
+        open_to_hang_out=bool(settings and settings.open_to_hang_out) and not ghost,
+        holds_other_close=holds_close,
+    )
+
+
+def run_matching(db: Session, user_id: int, live: LivePositions, *, now: datetime) -> set[int]:
+    links = friend_links(db, user_id)
+    if not links:
+        return set()
+    snap = _snapshot(db, [user_id, *(link.friend_id for link in links)], now)
+    notified: set[int] = set()
+    for link in links:
+        me = _party(snap, user_id, link.friend_id, link.my_circle_id, link.i_hold_close, live, now)
+        them = _party(
+            snap, link.friend_id, user_id, link.their_circle_id, link.they_hold_close, live, now
+        )
+        for match in match_intents(me, them, now):
+            notified |= _alert_intent_match(db, snap, me, them, match, now)
+        notified |= _nearby(db, snap, me, them, now)
+    return notified
+
+
+def _sent_today(db: Session, recipient: int, prefs: Preferences, now: datetime) -> int:
+    return (
+        db.scalar(
+            select(func.count()).where(
+                Alert.recipient_id == recipient,
+                Alert.kind.in_(BUDGETED),
+                Alert.created_at >= local_day_start(now, prefs.timezone),
+            )
+        )
+        or 0
+    )
+
+
+def _pair_state(db: Session, recipient: int, other: int, kind: str) -> PairState:
+    state = db.get(PairState, (recipient, other, kind))
+    if state is None:
+        state = PairState(
+            recipient_id=recipient, other_id=other, kind=kind, armed=True, last_alert_at=None
+        )
+        db.add(state)
+    return state
+
+
+def deliver(
+    db: Session,
+    snap_settings: PresenceSettings | None,
+    *,
+    recipient: int,
+    other: int,
+    kind: str,
+    dedupe_key: str,
+    now: datetime,
+    expires_at: datetime,
+    activity: str | None = None,
+    starts_at: datetime | None = None,
+    ends_at: datetime | None = None,
+    own_intent_id: int | None = None,
+    other_intent_id: int | None = None,
+    meetup_id: int | None = None,
+    cooldown: timedelta | None = None,
+) -> bool:
+    """Put one alert in the recipient's inbox, if policy allows; True when it did."""
+    exists = db.scalar(
+        select(Alert.id).where(Alert.recipient_id == recipient, Alert.dedupe_key == dedupe_key)
+    )
+    if exists is not None:
+        return False
+    if kind in BUDGETED:
+        prefs = preferences(snap_settings)
+        decision = may_alert(prefs, sent_today=_sent_today(db, recipient, prefs, now), now=now)
+        if not decision.deliver:
+            return False
+    state = _pair_state(db, recipient, other, kind)
+    if cooldown is not None and not cooled_down(state.last_alert_at, cooldown, now):
+        return False
+    state.last_alert_at = now
+    db.add(
+        Alert(
+            recipient_id=recipient,
+            other_id=other,
+            kind=kind,
+            activity=activity,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            own_intent_id=own_intent_id,
+            other_intent_id=other_intent_id,
+            meetup_id=meetup_id,
+            dedupe_key=dedupe_key,
+            created_at=now,
+            expires_at=expires_at,
+        )
+    )
+    # The recipient is told something derived from the other's position and plans.
+    record_use(
+        db,
+        subject_id=other,
+        actor_id=recipient,
+        what="intent" if kind == INTENT else "location",
+        detail=activity or kind,
+        purpose=f"{kind} alert",
+        now=now,
+    )
+    db.flush()
+    return True
+
+
+def _alert_intent_match(
+    db: Session, snap: _Snapshot, me: Party, them: Party, match: IntentMatch, now: datetime
+) -> set[int]:
+    low, high = sorted((match.a_intent.id, match.b_intent.id))
+    key = f"intent:{low}:{high}"
+    notified: set[int] = set()
+    for recipient, other, own, theirs in (
+        (me.user_id, them.user_id, match.a_intent, match.b_intent),
+        (them.user_id, me.user_id, match.b_intent, match.a_intent),
+    ):
+        if deliver(
+            db,
+            snap.settings.get(recipient),
+            recipient=recipient,
+            other=other,
+            kind=INTENT,
+            dedupe_key=key,
+            now=now,
+            expires_at=match.ends_at,
+            activity=match.activity,
+            starts_at=match.starts_at,
+            ends_at=match.ends_at,
+            own_intent_id=own.id,
+            other_intent_id=theirs.id,
+            cooldown=INTENT_COOLDOWN,
+        ):
+            notified.add(recipient)
+    return notified
+
+
+def _nearby(db: Session, snap: _Snapshot, me: Party, them: Party, now: datetime) -> set[int]:
+    check = check_nearby(me, them)
+    notified: set[int] = set()
+    for recipient, other in ((me.user_id, them.user_id), (them.user_id, me.user_id)):
+        state = db.get(PairState, (recipient, other, NEARBY))
+        if check.beyond_exit:
+            if state is not None and not state.armed:
+                state.armed = True  # far enough apart again: the next approach may alert
+            continue
+        if not check.within_enter or (state is not None and not state.armed):
+            continue
+        stamp = now.replace(second=0, microsecond=0).isoformat()
+        if deliver(
+            db,
+            snap.settings.get(recipient),
+            recipient=recipient,
+            other=other,
+            kind=NEARBY,
+            dedupe_key=f"nearby:{other}:{stamp}",
+            now=now,
+            expires_at=now + NEARBY_ALERT_LIFETIME,
+            cooldown=NEARBY_COOLDOWN,
+        ):
+            _pair_state(db, recipient, other, NEARBY).armed = False
+            notified.add(recipient)
+    return notified
+
+
+__all__ = ["IN", "INTENT", "NEARBY", "Precision", "deliver", "preferences", "run_matching"]

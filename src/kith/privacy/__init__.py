@@ -1,0 +1,1 @@
+"""Your data: the ledger of every use, export, deletion and retention."""
