@@ -242,7 +242,7 @@ def test_stream_replays_after_last_event_id(
 
 
 def test_owntracks_http_mode(client: TestClient, world: World, clock: FixedClock) -> None:
-    ana, ben = close_pair(client, world)
+    close_pair(client, world)
     auth = base64.b64encode(f"ben:{PASSWORD}".encode()).decode()
     headers = {"Authorization": f"Basic {auth}", "X-Limit-U": "ben", "X-Limit-D": "phone"}
     lat, lon = offset(*BASE, north_m=100)
