@@ -1,10 +1,211 @@
-"""CLI commands for integrity (being built)."""
+"""``kith integrity``: find coordinated behaviour, list the cases, write a report."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+from rich.console import Console
+from rich.table import Table
+
+from kith.errors import KithError
 
 app = typer.Typer(help="integrity commands.", no_args_is_help=True)
+console = Console()
+err_console = Console(stderr=True)
+
+# The registry drives the choices; kept as plain strings so `kith --help` imports nothing heavy.
+NETWORK_NAMES = (
+    "co_post",
+    "co_tweet",
+    "co_retweet",
+    "co_link",
+    "co_similar_tweet",
+    "co_hashtag",
+    "co_domain",
+    "co_image",
+)
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    err_console.print(f"[red]Error:[/red] {message}")
+    return typer.Exit(code)
+
+
+@app.command()
+def detect(
+    input_file: Annotated[
+        Path, typer.Option("--input", help="Messages as .parquet or .csv (see docs/integrity.md).")
+    ],
+    network: Annotated[str, typer.Option(help=f"One of: {', '.join(NETWORK_NAMES)}.")],
+    window: Annotated[float, typer.Option(help="Seconds either side that count as together.")],
+    out: Annotated[Path, typer.Option(help="Folder for edges, evidence, cases, summary.")],
+    engine: Annotated[str, typer.Option(help="duckdb (default) or spark.")] = "duckdb",
+    input_format: Annotated[
+        str, typer.Option("--format", help="kith (columns by name) or cnt (the toolkit's CSV).")
+    ] = "kith",
+    encoding: Annotated[str, typer.Option(help="CSV text encoding.")] = "utf-8",
+    max_accounts: Annotated[
+        int, typer.Option(help="Leave out objects shared by more accounts (0 = no cap).", min=0)
+    ] = 1000,
+    min_text_length: Annotated[
+        int, typer.Option(help="co_tweet: shortest normalised text that links (0 = toolkit).")
+    ] = 10,
+    min_weight: Annotated[int, typer.Option(help="Drop lighter edges.", min=1)] = 1,
+    similarity: Annotated[float, typer.Option(help="co_similar_tweet Jaccard threshold.")] = 0.8,
+    peer_compatible: Annotated[
+        bool,
+        typer.Option(
+            "--peer-compatible", help="coordination-network-toolkit semantics (no cap, no guard)."
+        ),
+    ] = False,
+    memory_limit: Annotated[str, typer.Option(help="DuckDB memory before spilling.")] = "4GB",
+    max_reject_fraction: Annotated[
+        float, typer.Option(help="Fail when more input rows than this are unusable.")
+    ] = 0.05,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Build a coordination network, its evidence and ranked cases."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from kith.integrity.networks import DetectConfig, EngineName
+    from kith.integrity.pipeline import STAGES
+    from kith.integrity.pipeline import detect as run_detect
+    from kith.integrity.schema import InputFormat
+
+    try:
+        config = DetectConfig(
+            network=network,
+            window=window,
+            engine=EngineName(engine),
+            max_accounts_per_object=max_accounts or None,
+            min_text_length=min_text_length,
+            min_weight=min_weight,
+            similarity_threshold=similarity,
+            memory_limit=memory_limit,
+            max_reject_fraction=max_reject_fraction,
+        )
+        if peer_compatible:
+            config = config.peer_compatible()
+        fmt = InputFormat(input_format)
+    except ValueError as exc:
+        raise _fail(str(exc)) from exc
+    except KithError as exc:
+        raise _fail(exc.detail) from exc
+
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=as_json,
+    )
+    with progress:
+        task = progress.add_task(f"{network} on {input_file.name}", total=len(STAGES))
+
+        def on_stage(name: str) -> None:
+            progress.update(task, advance=1, description=f"{network}: {name} done")
+
+        try:
+            result = run_detect(
+                input_file, config, out, input_format=fmt, encoding=encoding, on_stage=on_stage
+            )
+        except KithError as exc:
+            raise _fail(exc.detail) from exc
+    if as_json:
+        console.print_json(json.dumps(result.summary))
+        return
+    _print_summary(result.summary)
+
+
+def _print_summary(summary: dict[str, Any]) -> None:
+    rows = summary["rows"]
+    console.print(
+        f"[bold]{summary['network']}[/bold] window {summary['window']:g} s: "
+        f"{rows['valid']:,} of {rows['read']:,} rows used, {summary['edges']:,} edges, "
+        f"{summary['accounts']:,} accounts, {summary['cases']:,} cases, "
+        f"{summary['capped_objects']:,} capped objects ({summary['seconds']['total']:.1f} s)"
+    )
+    if rows["rejects"]:
+        console.print("Rejected rows: " + ", ".join(f"{k} {v}" for k, v in rows["rejects"].items()))
+
+
+@app.command()
+def cases(
+    out: Annotated[Path, typer.Option(help="The folder `kith integrity detect` wrote.")],
+    top: Annotated[int, typer.Option(help="How many cases to list.", min=1)] = 20,
+    case_id: Annotated[str | None, typer.Option("--case", help="Show one case in full.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List the ranked cases of a detection run, or show one with its evidence."""
+    from kith.integrity.pipeline import read_cases
+    from kith.integrity.report import case_evidence
+
+    try:
+        found = read_cases(out)
+    except KithError as exc:
+        raise _fail(exc.detail) from exc
+    if case_id is not None:
+        match = [c for c in found if c.case_id == case_id]
+        if not match:
+            raise _fail(f"no case {case_id} in {out}")
+        case = match[0]
+        evidence = case_evidence(out, case, limit=50)
+        if as_json:
+            console.print_json(json.dumps({**case.to_json(), "evidence": evidence}))
+            return
+        console.print(f"[bold]{case.case_id}[/bold] rank {case.rank}, score {case.score:.1f}")
+        console.print("Accounts: " + ", ".join(case.accounts))
+        for obj in case.shared_objects:
+            console.print(
+                f"  shared {obj.object[:80]!r}: {obj.messages} messages, {obj.accounts} accounts"
+            )
+        for row in evidence[:20]:
+            console.print(
+                f"  {row['user_1']} ({row['ts_1']:.0f}) ~ {row['user_2']} ({row['ts_2']:.0f}): "
+                f"{(row['text_1'] or '')[:70]!r}"
+            )
+        return
+    if as_json:
+        console.print_json(json.dumps([c.to_json() for c in found[:top]]))
+        return
+    table = Table(title=f"Cases in {out}")
+    for column in ("rank", "case", "accounts", "matched", "coactive", "synchrony", "score"):
+        table.add_column(column, no_wrap=column == "case")
+    for c in found[:top]:
+        table.add_row(
+            str(c.rank),
+            c.case_id,
+            str(c.size),
+            str(c.matched_messages),
+            str(c.coactive_messages),
+            f"{c.synchrony:.2f}",
+            f"{c.score:.1f}",
+        )
+    console.print(table)
+
+
+@app.command()
+def report(
+    out: Annotated[Path, typer.Option(help="The folder `kith integrity detect` wrote.")],
+    html: Annotated[
+        Path | None, typer.Option(help="Where to write (default OUT/report.html).")
+    ] = None,
+    top: Annotated[int, typer.Option(help="How many cases to show.", min=1)] = 10,
+) -> None:
+    """Write an HTML report with network and timeline plots of the top cases."""
+    from kith.integrity.report import write_report
+
+    target = html or out / "report.html"
+    try:
+        with console.status("Drawing the report"):
+            write_report(out, target, top=top)
+    except KithError as exc:
+        raise _fail(exc.detail) from exc
+    console.print(f"[green]Report written[/green] to {target}")
 
 
 def register(root: typer.Typer, eval_app: typer.Typer) -> None:

@@ -1,0 +1,233 @@
+"""Where the SQL plan runs: DuckDB on one machine (default), or Spark.
+
+Both engines expose the same small port, so the pipeline in
+:mod:`kith.integrity.pipeline` is written once. DuckDB runs out of core: past
+``memory_limit`` it spills to ``temp_directory`` instead of failing.
+"""
+
+# ruff: noqa: S608  (SQL is built from fixed fragments, numbers and escaped literals only)
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from kith.errors import InvalidInput
+from kith.integrity.schema import InputFormat
+from kith.integrity.sql import DUCKDB, SPARK, ColumnKind, Dialect
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+CSV_SUFFIXES = (".csv", ".csv.gz", ".tsv")
+PARQUET_SUFFIXES = (".parquet", ".pq")
+
+
+class Engine(Protocol):
+    dialect: Dialect
+
+    def load(self, path: Path, fmt: InputFormat, *, encoding: str) -> dict[str, ColumnKind]:
+        """Expose the file as view ``raw`` (plus a ``_row`` file-order column)."""
+        ...
+
+    def create(self, name: str, sql: str) -> int:
+        """Materialise ``sql`` as table ``name``; return its row count."""
+        ...
+
+    def arrow(self, sql: str) -> pa.Table: ...
+
+    def register(self, name: str, table: pa.Table) -> None: ...
+
+    def write_parquet(self, sql: str, path: Path) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def input_kind(path: Path) -> str:
+    """'csv' or 'parquet' from the file name, after checking the file is usable."""
+    if not path.exists():
+        raise InvalidInput(f"input file not found: {path}", field="input", code="no-input")
+    if path.is_file() and path.stat().st_size == 0:
+        raise InvalidInput(f"input file is empty: {path}", field="input", code="empty-input")
+    name = path.name.lower()
+    if name.endswith(PARQUET_SUFFIXES) or path.is_dir():
+        return "parquet"
+    if name.endswith(CSV_SUFFIXES):
+        return "csv"
+    raise InvalidInput(
+        f"cannot tell the format of {path.name}: use a .parquet or .csv file",
+        field="input",
+        code="unknown-format",
+    )
+
+
+def _read_error(path: Path, exc: Exception) -> InvalidInput:
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    hint = ""
+    if "unicode" in first.lower() or "utf" in first.lower() or "encoding" in first.lower():
+        hint = " (the file is not valid UTF-8: pass --encoding latin-1 or utf-16)"
+    return InvalidInput(f"could not read {path.name}: {first}{hint}", field="input")
+
+
+def _duck_kind(type_name: str) -> ColumnKind:
+    upper = type_name.upper()
+    if upper.endswith("]"):
+        return ColumnKind.LIST
+    if upper.startswith("TIMESTAMP") or upper == "DATE":
+        return ColumnKind.TIMESTAMP
+    if any(
+        upper.startswith(p)
+        for p in ("TINYINT", "SMALLINT", "INT", "BIGINT", "HUGEINT", "UTINY", "USMALL", "UINT")
+    ) or upper.startswith(("UBIGINT", "DOUBLE", "FLOAT", "REAL", "DECIMAL")):
+        return ColumnKind.NUMBER
+    return ColumnKind.STRING
+
+
+class DuckDBEngine:
+    dialect = DUCKDB
+
+    def __init__(self, *, temp_directory: Path, memory_limit: str, threads: int | None) -> None:
+        import duckdb
+
+        self._duckdb = duckdb
+        config: dict[str, Any] = {
+            "memory_limit": memory_limit,
+            "temp_directory": str(temp_directory),
+        }
+        if threads:
+            config["threads"] = threads
+        self.con = duckdb.connect(":memory:", config=config)
+        self.con.execute("SET TimeZone = 'UTC'")
+
+    def load(self, path: Path, fmt: InputFormat, *, encoding: str) -> dict[str, ColumnKind]:
+        literal = DUCKDB.string(str(path))
+        if input_kind(path) == "parquet":
+            pattern = DUCKDB.string(str(path / "*.parquet")) if path.is_dir() else literal
+            source = (
+                f"SELECT * EXCLUDE (file_row_number), file_row_number AS _row "
+                f"FROM read_parquet({pattern}, file_row_number = true)"
+            )
+            # file_row_number restarts per file; fine for one file, and for a folder
+            # ties only decide which duplicate id is "first".
+        else:
+            header = "true"
+            source = (
+                f"SELECT *, row_number() OVER () AS _row FROM read_csv({literal}, "
+                f"header = {header}, all_varchar = true, encoding = {DUCKDB.string(encoding)}, "
+                "strict_mode = false)"
+            )
+        try:
+            self.con.execute(f"CREATE OR REPLACE VIEW raw AS {source}")
+            described = self.con.execute("DESCRIBE raw").fetchall()
+        except self._duckdb.Error as exc:
+            raise _read_error(path, exc) from exc
+        return {str(row[0]): _duck_kind(str(row[1])) for row in described if row[0] != "_row"}
+
+    def create(self, name: str, sql: str) -> int:
+        try:
+            self.con.execute(f"CREATE OR REPLACE TABLE {name} AS {sql}")
+            row = self.con.execute(f"SELECT count(*) FROM {name}").fetchall()[0]
+        except self._duckdb.ConversionException as exc:
+            raise InvalidInput(f"a value in the input could not be converted: {exc}") from exc
+        except self._duckdb.InvalidInputException as exc:
+            raise InvalidInput(f"the input could not be read: {exc}") from exc
+        return int(row[0]) if row else 0
+
+    def arrow(self, sql: str) -> pa.Table:
+        return self.con.sql(sql).to_arrow_table()
+
+    def register(self, name: str, table: pa.Table) -> None:
+        self.con.register(f"{name}_arrow", table)
+        self.con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM {name}_arrow")
+        self.con.unregister(f"{name}_arrow")
+
+    def write_parquet(self, sql: str, path: Path) -> None:
+        target = DUCKDB.string(str(path))
+        self.con.execute(f"COPY ({sql}) TO {target} (FORMAT parquet, COMPRESSION zstd)")
+
+    def close(self) -> None:
+        self.con.close()
+
+
+def _spark_kind(type_name: str) -> ColumnKind:
+    lower = type_name.lower()
+    if lower.startswith("array"):
+        return ColumnKind.LIST
+    if lower.startswith(("timestamp", "date")):
+        return ColumnKind.TIMESTAMP
+    if lower in {"tinyint", "smallint", "int", "bigint", "float", "double"} or lower.startswith(
+        "decimal"
+    ):
+        return ColumnKind.NUMBER
+    return ColumnKind.STRING
+
+
+class SparkEngine:
+    """The same plan on Spark SQL. Pass a running session, or one is started
+    (``local[2]`` by default; point ``master`` at a cluster for big data)."""
+
+    dialect = SPARK
+
+    def __init__(self, *, session: Any = None, master: str = "local[2]") -> None:
+        if session is None:
+            from pyspark.sql import SparkSession
+
+            session = (
+                SparkSession.builder.master(master)
+                .appName("kith-integrity")
+                .config("spark.sql.session.timeZone", "UTC")
+                .config("spark.sql.shuffle.partitions", "4")
+                .config("spark.ui.enabled", "false")
+                .getOrCreate()
+            )
+        session.conf.set("spark.sql.session.timeZone", "UTC")
+        self.spark = session
+        self._cached: list[Any] = []
+
+    def load(self, path: Path, fmt: InputFormat, *, encoding: str) -> dict[str, ColumnKind]:
+        from pyspark.sql import functions as F
+
+        try:
+            if input_kind(path) == "parquet":
+                frame = self.spark.read.parquet(str(path))
+            else:
+                frame = (
+                    self.spark.read.option("header", True)
+                    .option("multiLine", True)
+                    .option("escape", '"')
+                    .option("encoding", encoding)
+                    .csv(str(path))
+                )
+        except Exception as exc:  # Spark wraps JVM errors in many classes
+            raise _read_error(path, exc) from exc
+        frame.withColumn("_row", F.monotonically_increasing_id()).createOrReplaceTempView("raw")
+        return {name: _spark_kind(kind) for name, kind in frame.dtypes}
+
+    def create(self, name: str, sql: str) -> int:
+        frame = self.spark.sql(sql).cache()
+        self._cached.append(frame)
+        frame.createOrReplaceTempView(name)
+        return int(frame.count())
+
+    def arrow(self, sql: str) -> pa.Table:
+        return self.spark.sql(sql).toArrow()
+
+    def register(self, name: str, table: pa.Table) -> None:
+        frame = self.spark.createDataFrame(table.to_pandas()).cache()
+        self._cached.append(frame)
+        frame.createOrReplaceTempView(name)
+
+    def write_parquet(self, sql: str, path: Path) -> None:
+        # One file, named like DuckDB's, so readers never care which engine ran.
+        staging = path.with_name(path.name + ".spark")
+        self.spark.sql(sql).coalesce(1).write.mode("overwrite").parquet(str(staging))
+        part = next(staging.glob("part-*.parquet"))
+        part.replace(path)
+        shutil.rmtree(staging, ignore_errors=True)
+
+    def close(self) -> None:
+        for frame in self._cached:
+            frame.unpersist()
+        for view in ("raw",):
+            self.spark.catalog.dropTempView(view)

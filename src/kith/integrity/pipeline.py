@@ -1,0 +1,321 @@
+"""One detection run: file in, edges, evidence and ranked cases out.
+
+Output is written to a staging folder and moved into place only when every stage
+has finished, with ``summary.json`` (``"complete": true``) last: a run that fails
+halfway leaves no output that looks complete.
+
+Files in the output folder:
+
+    edges.parquet           user_1, user_2, weight (directed, the toolkit's weights)
+    evidence.parquet        matched message pairs per account pair (earliest N), with text
+    capped_objects.parquet  objects left out for having too many accounts
+    clusters.parquet        case_id, account_id, component
+    cases.json              ranked cases
+    summary.json            counts, rejects, timings; written last
+"""
+
+# ruff: noqa: S608  (SQL is built from fixed fragments, numbers and escaped literals only)
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from kith.errors import InvalidInput, NotFound
+from kith.integrity import sql
+from kith.integrity.cases import (
+    Case,
+    CaseCounts,
+    Cluster,
+    SharedObject,
+    find_clusters,
+    rank_cases,
+)
+from kith.integrity.engines import DuckDBEngine, Engine, SparkEngine, input_kind
+from kith.integrity.networks import DetectConfig, EngineName, KeyKind
+from kith.integrity.schema import InputFormat, LoadReport, Reject, resolve_columns
+
+OUTPUT_FILES = (
+    "edges.parquet",
+    "evidence.parquet",
+    "capped_objects.parquet",
+    "clusters.parquet",
+    "cases.json",
+)
+SUMMARY_FILE = "summary.json"
+STAGES = ("load", "keys", "join", "edges", "evidence", "cases", "write")
+
+StageHook = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class DetectResult:
+    out_dir: Path
+    summary: dict[str, Any]
+    cases: list[Case]
+
+
+def _make_engine(config: DetectConfig, work: Path, spark_session: Any) -> Engine:
+    if config.engine is EngineName.SPARK:
+        return SparkEngine(session=spark_session)
+    return DuckDBEngine(
+        temp_directory=work, memory_limit=config.memory_limit, threads=config.threads
+    )
+
+
+def detect(
+    input_path: Path,
+    config: DetectConfig,
+    out_dir: Path,
+    *,
+    input_format: InputFormat = InputFormat.KITH,
+    encoding: str = "utf-8",
+    on_stage: StageHook | None = None,
+    spark_session: Any = None,
+) -> DetectResult:
+    """Run detection on ``input_path`` and write the results to ``out_dir``."""
+    input_kind(input_path)  # fail on a missing or empty file before starting an engine
+    out_dir.mkdir(parents=True, exist_ok=True)
+    staging = out_dir / f".partial-{uuid.uuid4().hex[:12]}"
+    staging.mkdir()
+    timings: dict[str, float] = {}
+    try:
+        engine = _make_engine(config, staging / "spill", spark_session)
+        try:
+            summary, cases = _run(
+                engine, input_path, config, staging, input_format, encoding, on_stage, timings
+            )
+        finally:
+            engine.close()
+        summary["input"] = str(input_path)
+        summary["seconds"] = {k: round(v, 3) for k, v in timings.items()}
+        summary["seconds"]["total"] = round(sum(timings.values()), 3)
+        (out_dir / SUMMARY_FILE).unlink(missing_ok=True)
+        for name in OUTPUT_FILES:
+            (staging / name).replace(out_dir / name)
+        (out_dir / SUMMARY_FILE).write_text(json.dumps(summary, indent=2), encoding="utf-8")
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return DetectResult(out_dir=out_dir, summary=summary, cases=cases)
+
+
+def _run(
+    engine: Engine,
+    input_path: Path,
+    config: DetectConfig,
+    staging: Path,
+    input_format: InputFormat,
+    encoding: str,
+    on_stage: StageHook | None,
+    timings: dict[str, float],
+) -> tuple[dict[str, Any], list[Case]]:
+    d = engine.dialect
+    network = config.spec
+    clock = [time.perf_counter()]
+
+    def stage(name: str) -> None:
+        now = time.perf_counter()
+        timings[name] = now - clock[0]
+        clock[0] = now
+        if on_stage is not None:
+            on_stage(name)
+
+    kinds = engine.load(input_path, input_format, encoding=encoding)
+    sources = resolve_columns(list(kinds), input_format)
+    needed = network.column
+    if needed is not None and needed not in sources:
+        raise InvalidInput(
+            f"network {network.name} needs a {needed!r} column, which the input does not have",
+            field="network",
+            code="missing-columns",
+        )
+    rows_read = engine.create("typed", sql.typed_sql(d, sources, kinds))
+    rejects = _reject_counts(engine)
+    usable = rows_read - sum(rejects.values())
+    valid = engine.create("msgs", sql.messages_sql())
+    if usable > valid:
+        rejects[Reject.DUPLICATE_MESSAGE_ID.value] = usable - valid
+    report = LoadReport(
+        rows_read=rows_read, rows_valid=valid, rejects=rejects, columns=tuple(sorted(sources))
+    )
+    report.check(max_reject_fraction=config.max_reject_fraction)
+    stage("load")
+
+    if network.kind is KeyKind.SIMILAR:
+        engine.create("tokens", sql.tokens_sql(d, config))
+    keyed = engine.create("keyed", sql.keyed_sql(d, network, config))
+    objects = engine.create("objects", sql.objects_sql())
+    engine.create("joinable", sql.joinable_sql(network, config))
+    stage("keys")
+
+    if network.kind is KeyKind.SIMILAR:
+        candidates = engine.create("candidates", sql.candidate_pairs_sql(network, config))
+        pairs = engine.create("pairs", sql.similar_pairs_sql(d, config))
+    else:
+        pairs = engine.create("pairs", sql.candidate_pairs_sql(network, config))
+        candidates = pairs
+    stage("join")
+
+    n_edges = engine.create("edges", sql.edges_sql(config))
+    engine.write_parquet(
+        "SELECT user_1, user_2, weight FROM edges ORDER BY user_1, user_2",
+        staging / "edges.parquet",
+    )
+    capped_query = sql.capped_sql(config)
+    if config.max_accounts_per_object is None or network.kind is KeyKind.ALL:
+        capped_query += " LIMIT 0"
+    capped = engine.arrow(f"SELECT count(*) AS n FROM ({capped_query}) c").column("n")[0]
+    engine.write_parquet(capped_query, staging / "capped_objects.parquet")
+    stage("edges")
+
+    engine.write_parquet(
+        sql.evidence_sql(config) + " ORDER BY user_1, user_2, ts_1, ts_2",
+        staging / "evidence.parquet",
+    )
+    stage("evidence")
+
+    cases, clustered_edges = _cases(engine, config)
+    _write_clusters(cases, staging / "clusters.parquet")
+    (staging / "cases.json").write_text(
+        json.dumps([c.to_json() for c in cases], indent=1), encoding="utf-8"
+    )
+    stage("cases")
+
+    accounts = engine.arrow(
+        "SELECT count(*) AS n FROM (SELECT user_1 FROM edges UNION SELECT user_2 FROM edges) a"
+    ).column("n")[0]
+    summary: dict[str, Any] = {
+        "complete": True,
+        "network": config.network,
+        "window": config.window,
+        "engine": config.engine.value,
+        "rows": {
+            "read": report.rows_read,
+            "valid": report.rows_valid,
+            "rejected": report.rows_rejected,
+            "rejects": report.rejects,
+        },
+        "keyed_messages": keyed,
+        "objects": objects,
+        "capped_objects": int(capped.as_py()),
+        "candidate_pairs": candidates,
+        "message_pairs": pairs,
+        "edges": n_edges,
+        "accounts": int(accounts.as_py()),
+        "clustered_edges": clustered_edges,
+        "cases": len(cases),
+        "top_cases": [
+            {
+                "case_id": c.case_id,
+                "size": c.size,
+                "score": c.score,
+                "synchrony": round(c.synchrony, 4),
+                "matched_messages": c.matched_messages,
+            }
+            for c in cases[:5]
+        ],
+        "config": {k: (v.value if hasattr(v, "value") else v) for k, v in asdict(config).items()},
+    }
+    stage("write")
+    return summary, cases
+
+
+def _reject_counts(engine: Engine) -> dict[str, int]:
+    table = engine.arrow(
+        "SELECT reject, count(*) AS n FROM typed WHERE reject IS NOT NULL GROUP BY reject"
+    )
+    return {
+        str(r): int(n)
+        for r, n in zip(
+            table.column("reject").to_pylist(), table.column("n").to_pylist(), strict=True
+        )
+    }
+
+
+def _cases(engine: Engine, config: DetectConfig) -> tuple[list[Case], int]:
+    import pyarrow as pa
+
+    limit = int(config.max_cluster_edges)
+    edges = engine.arrow(
+        f"SELECT user_1, user_2, weight FROM edges ORDER BY weight DESC, user_1, user_2 "
+        f"LIMIT {limit}"
+    )
+    clusters: list[Cluster] = find_clusters(
+        zip(
+            edges.column("user_1").to_pylist(),
+            edges.column("user_2").to_pylist(),
+            edges.column("weight").to_pylist(),
+            strict=True,
+        )
+    )
+    if not clusters:
+        return [], edges.num_rows
+    ids = [c.case_id(config.network, config.window) for c in clusters]
+    members = pa.table(
+        {
+            "aid": [a for c in clusters for a in c.accounts],
+            "case_id": [i for i, c in zip(ids, clusters, strict=True) for _ in c.accounts],
+        }
+    )
+    engine.register("members", members)
+    engine.create("case_matches", sql.case_matches_sql())
+    engine.create("activity", sql.case_activity_sql(config))
+    engine.create("baseline", sql.case_baseline_sql())
+    totals = engine.arrow(sql.case_totals_sql()).to_pylist()
+    counts = {
+        str(row["case_id"]): CaseCounts(
+            matched=int(row["matched"]),
+            coactive=int(row["coactive"]),
+            objects=int(row["objects"]),
+            first_ts=float(row["first_ts"]),
+            last_ts=float(row["last_ts"]),
+        )
+        for row in totals
+    }
+    shared: dict[str, list[SharedObject]] = {}
+    for row in engine.arrow(sql.case_objects_sql(5)).to_pylist():
+        shared.setdefault(str(row["case_id"]), []).append(
+            SharedObject(str(row["obj"]), int(row["messages"]), int(row["accounts"]))
+        )
+    for objs in shared.values():
+        objs.sort(key=lambda o: (-o.messages, o.object))
+    cases = rank_cases(clusters, counts, shared, network=config.network, window=config.window)
+    return cases, edges.num_rows
+
+
+def _write_clusters(cases: list[Case], path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.table(
+        {
+            "case_id": pa.array([c.case_id for c in cases for _ in c.accounts], pa.string()),
+            "rank": pa.array([c.rank for c in cases for _ in c.accounts], pa.int64()),
+            "account_id": pa.array([a for c in cases for a in c.accounts], pa.string()),
+            "component": pa.array([c.component for c in cases for _ in c.accounts], pa.int64()),
+        }
+    )
+    pq.write_table(table, path)
+
+
+def read_summary(out_dir: Path) -> dict[str, Any]:
+    """The summary of a finished run in ``out_dir``; refuses incomplete output."""
+    path = out_dir / SUMMARY_FILE
+    if not path.exists():
+        raise NotFound(f"no finished detection run in {out_dir} (run `kith integrity detect`)")
+    summary: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    if not summary.get("complete"):
+        raise NotFound(f"the detection run in {out_dir} did not finish")
+    return summary
+
+
+def read_cases(out_dir: Path) -> list[Case]:
+    read_summary(out_dir)
+    data = json.loads((out_dir / "cases.json").read_text(encoding="utf-8"))
+    return [Case.from_json(item) for item in data]

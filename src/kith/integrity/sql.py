@@ -1,0 +1,438 @@
+"""The detection pipeline as SQL, written once for DuckDB and Spark SQL.
+
+Pure string building, no I/O: an engine executes these statements in order. The
+two dialects differ only in function names, lambdas, list literals and string
+escaping, which :class:`Dialect` hides, so both engines run the *same* plan and
+their edges can be compared exactly.
+
+The windowed self-join never compares all pairs of an object's messages. Each keyed
+message gets a time bucket ``floor(ts / window)``; a match within ``window`` seconds
+can only lie in the same or an adjacent bucket, so the join is an equi-join on
+``(object, bucket)`` against messages replicated into the three neighbouring
+buckets, followed by the exact ``|t1 - t2| <= window`` filter.
+"""
+
+# ruff: noqa: S608  (SQL is built from fixed fragments, numbers and escaped literals only)
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from kith.integrity.networks import DetectConfig, KeyKind, Network
+from kith.integrity.schema import MAX_ABS_EPOCH_SECONDS, Reject
+
+# Whitespace exactly as coordination-network-toolkit sees it, so normalised text
+# matches the toolkit's: its mention remover uses the `regex` module's \s (Unicode
+# White_Space), its collapsing uses Python's str.split() (which adds U+001C..U+001F).
+# RE2 (DuckDB) and Java (Spark) both read \x{...}; their own \s is ASCII-only.
+_WHITE_SPACE = (
+    r"\x{9}-\x{D}\x{20}\x{85}\x{A0}\x{1680}\x{2000}-\x{200A}"
+    r"\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}"
+)
+MENTION_PATTERN = "@[^" + _WHITE_SPACE + "]*"
+SPLIT_PATTERN = "[" + _WHITE_SPACE + r"\x{1C}-\x{1F}" + "]+"
+# A word for co_similar_tweet: letters, combining marks, digits, underscore, in any script.
+WORD_PATTERN = r"[\pL\pM\pN_]+"
+# MinHash works modulo a Mersenne prime so a*h+b stays inside signed 64 bits.
+MINHASH_PRIME = 2_147_483_647
+_MINHASH_MULTIPLIER = 48_271  # seeds the per-hash (a, b) with a fixed LCG: reproducible
+
+
+class ColumnKind(StrEnum):
+    STRING = "string"
+    NUMBER = "number"
+    TIMESTAMP = "timestamp"
+    LIST = "list"
+
+
+@dataclass(frozen=True)
+class Dialect:
+    name: str
+
+    @property
+    def spark(self) -> bool:
+        return self.name == "spark"
+
+    def ident(self, name: str) -> str:
+        if self.spark:
+            return "`" + name.replace("`", "``") + "`"
+        return '"' + name.replace('"', '""') + '"'
+
+    def string(self, value: str) -> str:
+        if self.spark:  # Spark SQL literals process backslash escapes
+            return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+        return "'" + value.replace("'", "''") + "'"
+
+    def lam(self, var: str, body: str) -> str:
+        return f"{var} -> {body}" if self.spark else f"lambda {var}: {body}"
+
+    def transform(self, xs: str, var: str, body: str) -> str:
+        fn = "transform" if self.spark else "list_transform"
+        return f"{fn}({xs}, {self.lam(var, body)})"
+
+    def filter(self, xs: str, var: str, body: str) -> str:
+        fn = "filter" if self.spark else "list_filter"
+        return f"{fn}({xs}, {self.lam(var, body)})"
+
+    def distinct(self, xs: str) -> str:
+        return f"array_distinct({xs})" if self.spark else f"list_distinct({xs})"
+
+    def size(self, xs: str) -> str:
+        return f"size({xs})" if self.spark else f"len({xs})"
+
+    def list_min(self, xs: str) -> str:
+        return f"array_min({xs})" if self.spark else f"list_min({xs})"
+
+    def array(self, items: list[str]) -> str:
+        return ("array(" + ", ".join(items) + ")") if self.spark else "[" + ", ".join(items) + "]"
+
+    def unnest(self, xs: str) -> str:
+        return f"explode({xs})" if self.spark else f"unnest({xs})"
+
+    def replace_all(self, value: str, pattern: str, by: str) -> str:
+        flags = "" if self.spark else ", 'g'"
+        return f"regexp_replace({value}, {self.string(pattern)}, {self.string(by)}{flags})"
+
+    def extract_all(self, value: str, pattern: str) -> str:
+        group = ", 0" if self.spark else ""
+        return f"regexp_extract_all({value}, {self.string(pattern)}{group})"
+
+    def split_spaces(self, value: str) -> str:
+        return f"split({value}, ' ')" if self.spark else f"string_split({value}, ' ')"
+
+    def intersect_size(self, a: str, b: str) -> str:
+        fn = "array_intersect" if self.spark else "list_intersect"
+        return self.size(f"{fn}({a}, {b})")
+
+    def union_size(self, a: str, b: str) -> str:
+        if self.spark:
+            return f"size(array_union({a}, {b}))"
+        return f"len(list_distinct(list_concat({a}, {b})))"
+
+    def token_hash(self, value: str) -> str:
+        # Engine-native 64-bit string hashes; only the candidate step uses them, and
+        # every candidate is then checked exactly.
+        if self.spark:
+            return f"pmod(xxhash64({value}), {MINHASH_PRIME})"
+        return f"CAST(hash({value}) % {MINHASH_PRIME} AS BIGINT)"
+
+    def epoch_seconds_of_timestamp(self, value: str) -> str:
+        if self.spark:
+            return f"unix_micros(CAST({value} AS TIMESTAMP)) / 1e6"
+        return f"epoch_us({value}) / 1e6"
+
+    def epoch_seconds_of_text(self, value: str) -> str:
+        if self.spark:
+            return (
+                f"coalesce(try_cast({value} AS DOUBLE), "
+                f"unix_micros(try_to_timestamp({value})) / 1e6)"
+            )
+        return (
+            f"coalesce(try_cast({value} AS DOUBLE), "
+            f"epoch_us(try_cast({value} AS TIMESTAMPTZ)) / 1e6)"
+        )
+
+    @property
+    def text_type(self) -> str:
+        return "STRING" if self.spark else "VARCHAR"
+
+
+DUCKDB = Dialect("duckdb")
+SPARK = Dialect("spark")
+
+
+def normalised_text(d: Dialect, value: str) -> str:
+    """The toolkit's message_preprocessor: lower-case, drop @mentions, collapse spaces."""
+    no_mentions = d.replace_all(f"lower({value})", MENTION_PATTERN, "")
+    return f"trim({d.replace_all(no_mentions, SPLIT_PATTERN, ' ')})"
+
+
+def _list_values(d: Dialect, source: str, kind: ColumnKind) -> str:
+    if kind is ColumnKind.LIST:
+        values = d.transform(source, "u", f"CAST(u AS {d.text_type})")
+    else:
+        values = d.split_spaces(f"coalesce(CAST({source} AS {d.text_type}), '')")
+    # An empty string is never a URL: the toolkit's CSV loader links every account that
+    # posts without a URL through "" (see docs/integrity.md).
+    return d.filter(d.distinct(values), "u", "u IS NOT NULL AND u <> ''")
+
+
+def _timestamp(d: Dialect, source: str, kind: ColumnKind) -> str:
+    if kind is ColumnKind.NUMBER:
+        return f"CAST({source} AS DOUBLE)"
+    if kind is ColumnKind.TIMESTAMP:
+        return d.epoch_seconds_of_timestamp(source)
+    return d.epoch_seconds_of_text(f"trim(CAST({source} AS {d.text_type}))")
+
+
+def typed_sql(d: Dialect, sources: dict[str, str], kinds: dict[str, ColumnKind]) -> str:
+    """Every raw row, typed, with the reason it is rejected (NULL when usable)."""
+    t = d.text_type
+
+    def col(name: str) -> str:
+        return d.ident(sources[name])
+
+    def kind(name: str) -> ColumnKind:
+        return kinds[sources[name]]
+
+    def nullable_text(name: str) -> str:
+        if name not in sources:
+            return f"CAST(NULL AS {t})"
+        return f"nullif(trim(CAST({col(name)} AS {t})), '')"
+
+    def values(name: str) -> str:
+        if name not in sources:
+            return f"CAST(NULL AS {'ARRAY<STRING>' if d.spark else 'VARCHAR[]'})"
+        return _list_values(d, col(name), kind(name))
+
+    text = f"coalesce(CAST({col('text')} AS {t}), '')" if "text" in sources else "''"
+    fields = [
+        "_row",
+        f"CAST({col('message_id')} AS {t}) AS mid",
+        f"CAST({col('account_id')} AS {t}) AS aid",
+        f"{_timestamp(d, col('timestamp'), kind('timestamp'))} AS ts",
+        f"{text} AS text",
+        f"{values('urls')} AS urls",
+        f"{nullable_text('reshare_of')} AS reshare_of",
+        f"{values('hashtags')} AS hashtags",
+        f"{values('domains')} AS domains",
+        f"{nullable_text('image_hash')} AS image_hash",
+    ]
+    reject = (
+        "CASE "
+        f"WHEN mid IS NULL OR mid = '' THEN '{Reject.MISSING_MESSAGE_ID}' "
+        f"WHEN aid IS NULL OR aid = '' THEN '{Reject.MISSING_ACCOUNT_ID}' "
+        f"WHEN ts IS NULL THEN '{Reject.BAD_TIMESTAMP}' "
+        # NaN compares greater than everything in both engines, so it lands here too.
+        f"WHEN NOT (abs(ts) < {MAX_ABS_EPOCH_SECONDS:.0f}) THEN '{Reject.TIMESTAMP_OUT_OF_RANGE}' "
+        "END"
+    )
+    return f"SELECT *, {reject} AS reject FROM (SELECT {', '.join(fields)} FROM raw) typed_rows"
+
+
+def messages_sql() -> str:
+    """Usable rows, first occurrence of each message id (the toolkit keeps the first)."""
+    return (
+        "SELECT mid, aid, ts, text, urls, reshare_of, hashtags, domains, image_hash FROM ("
+        "SELECT *, row_number() OVER (PARTITION BY mid ORDER BY _row) AS rn "
+        "FROM typed WHERE reject IS NULL) ranked WHERE rn = 1"
+    )
+
+
+def _minhash_params(count: int) -> list[tuple[int, int]]:
+    params: list[tuple[int, int]] = []
+    state = 12345
+    for _ in range(count):
+        state = (state * _MINHASH_MULTIPLIER) % MINHASH_PRIME
+        a = state | 1
+        state = (state * _MINHASH_MULTIPLIER) % MINHASH_PRIME
+        params.append((a, state))
+    return params
+
+
+def tokens_sql(d: Dialect, config: DetectConfig) -> str:
+    """co_similar_tweet: each original message's distinct word set and token hashes."""
+    words = d.distinct(d.extract_all(normalised_text(d, "text"), WORD_PATTERN))
+    inner = f"SELECT mid, aid, ts, {words} AS toks FROM msgs WHERE reshare_of IS NULL"
+    hashed = d.transform("toks", "w", d.token_hash("w"))
+    return (
+        f"SELECT mid, aid, ts, toks, {hashed} AS hs FROM ({inner}) words "
+        f"WHERE {d.size('toks')} >= {int(config.min_tokens)}"
+    )
+
+
+def keyed_sql(d: Dialect, network: Network, config: DetectConfig) -> str:
+    """(mid, aid, ts, obj): which object each message offers for matching."""
+    originals = " WHERE reshare_of IS NULL" if network.originals_only else ""
+    if network.kind is KeyKind.ALL:
+        return "SELECT mid, aid, ts, '' AS obj FROM msgs"
+    if network.kind is KeyKind.TEXT:
+        norm = normalised_text(d, "text")
+        return (
+            f"SELECT mid, aid, ts, obj FROM (SELECT mid, aid, ts, {norm} AS obj FROM msgs"
+            f"{originals}) texts WHERE length(obj) >= {int(config.min_text_length)}"
+        )
+    if network.kind is KeyKind.RESHARE:
+        return "SELECT mid, aid, ts, reshare_of AS obj FROM msgs WHERE reshare_of IS NOT NULL"
+    if network.kind is KeyKind.SCALAR:
+        column = network.column or ""
+        where = f"{column} IS NOT NULL" + (" AND reshare_of IS NULL" if originals else "")
+        return f"SELECT mid, aid, ts, {column} AS obj FROM msgs WHERE {where}"
+    if network.kind is KeyKind.LIST:
+        column = network.column or ""
+        value = "v"
+        if column == "hashtags":  # '#Wahl' and 'wahl' are the same hashtag
+            value = "lower(ltrim(v, '#'))"
+        return (
+            f"SELECT DISTINCT mid, aid, ts, {value} AS obj FROM ("
+            f"SELECT mid, aid, ts, {d.unnest(column)} AS v FROM msgs{originals}) vals"
+        )
+    # SIMILAR: one object per LSH band, "band:h1.h2...": equal iff all rows agree.
+    rows = config.minhash_rows
+    params = _minhash_params(config.minhash_bands * rows)
+    signature = [
+        d.list_min(d.transform("hs", "h", f"(h * {a} + {b}) % {MINHASH_PRIME}")) for a, b in params
+    ]
+    bands = []
+    for band in range(config.minhash_bands):
+        parts = [f"CAST({s} AS {d.text_type})" for s in signature[band * rows : (band + 1) * rows]]
+        bands.append(f"concat('{band}:', " + ", '.', ".join(parts) + ")")
+    return f"SELECT mid, aid, ts, {d.unnest(d.array(bands))} AS obj FROM tokens"
+
+
+def objects_sql() -> str:
+    return (
+        "SELECT obj, count(DISTINCT aid) AS accounts, count(*) AS messages, "
+        "min(mid) AS sample_message_id FROM keyed GROUP BY obj"
+    )
+
+
+def bucket_width(window: float) -> float:
+    # A zero window still needs a positive bucket; matches then need equal times.
+    return max(window, 1.0)
+
+
+def joinable_sql(network: Network, config: DetectConfig) -> str:
+    """Keyed messages worth joining, with their time bucket.
+
+    Objects with a single account cannot link anyone and are dropped before the
+    join; objects above the account cap are dropped and reported."""
+    width = bucket_width(config.window)
+    bucket = f"CAST(floor(k.ts / {width!r}) AS BIGINT) AS bk"
+    if network.kind is KeyKind.ALL:
+        return f"SELECT k.mid, k.aid, k.ts, k.obj, {bucket} FROM keyed k"
+    cap = ""
+    if config.max_accounts_per_object is not None:
+        cap = f" AND o.accounts <= {int(config.max_accounts_per_object)}"
+    return (
+        f"SELECT k.mid, k.aid, k.ts, k.obj, {bucket} FROM keyed k "
+        f"JOIN objects o ON k.obj = o.obj WHERE o.accounts >= 2{cap}"
+    )
+
+
+def capped_sql(config: DetectConfig) -> str:
+    cap = config.max_accounts_per_object
+    return (
+        "SELECT o.obj AS object, o.accounts, o.messages, o.sample_message_id, "
+        "m.text AS sample_text FROM objects o LEFT JOIN msgs m ON m.mid = o.sample_message_id "
+        f"WHERE o.accounts > {int(cap) if cap is not None else 0} "
+        "ORDER BY o.accounts DESC, o.obj"
+    )
+
+
+def _neighbours(table: str) -> str:
+    return (
+        f"(SELECT n.*, n.bk + d.o AS nb FROM {table} n CROSS JOIN (VALUES (-1), (0), (1)) AS d(o))"
+    )
+
+
+def candidate_pairs_sql(network: Network, config: DetectConfig) -> str:
+    """Message pairs of two different accounts on one object within the window.
+
+    Only u1 < u2 is kept: both directed weights come from the same pair set, which
+    halves the join. A message pair matching on several objects (two shared URLs,
+    several LSH bands) counts once."""
+    multi = network.kind in (KeyKind.LIST, KeyKind.SIMILAR)
+    obj = "min(a.obj)" if multi else "a.obj"
+    sql = (
+        f"SELECT a.aid AS u1, b.aid AS u2, a.mid AS m1, b.mid AS m2, a.ts AS t1, b.ts AS t2, "
+        f"{obj} AS obj FROM joinable a JOIN {_neighbours('joinable')} b "
+        f"ON a.obj = b.obj AND a.bk = b.nb "
+        f"WHERE a.aid < b.aid AND abs(a.ts - b.ts) <= {config.window!r}"
+    )
+    if multi:
+        sql += " GROUP BY a.aid, b.aid, a.mid, b.mid, a.ts, b.ts"
+    return sql
+
+
+def similar_pairs_sql(d: Dialect, config: DetectConfig) -> str:
+    """Keep only LSH candidates whose word sets really reach the Jaccard threshold."""
+    inter = d.intersect_size("x.toks", "y.toks")
+    union = d.union_size("x.toks", "y.toks")
+    jaccard = f"CAST({inter} AS DOUBLE) / {union}"
+    return (
+        f"SELECT c.u1, c.u2, c.m1, c.m2, c.t1, c.t2, "
+        f"concat('jaccard ', CAST(round({jaccard}, 3) AS {d.text_type})) AS obj "
+        f"FROM candidates c JOIN tokens x ON x.mid = c.m1 JOIN tokens y ON y.mid = c.m2 "
+        f"WHERE {jaccard} >= {config.similarity_threshold!r}"
+    )
+
+
+def edges_sql(config: DetectConfig) -> str:
+    """Directed edges with the toolkit's weight: A->B counts A's messages B matched."""
+    return (
+        "SELECT user_1, user_2, weight FROM ("
+        "SELECT u1 AS user_1, u2 AS user_2, count(DISTINCT m1) AS weight "
+        "FROM pairs GROUP BY u1, u2 UNION ALL "
+        "SELECT u2 AS user_1, u1 AS user_2, count(DISTINCT m2) AS weight "
+        "FROM pairs GROUP BY u1, u2"
+        f") directed WHERE weight >= {int(config.min_weight)}"
+    )
+
+
+def evidence_sql(config: DetectConfig) -> str:
+    """The earliest matched message pairs behind each account pair, with their text."""
+    return (
+        "SELECT e.u1 AS user_1, e.u2 AS user_2, e.m1 AS message_id_1, e.m2 AS message_id_2, "
+        "e.t1 AS ts_1, e.t2 AS ts_2, e.obj AS object, e.pairs_total, "
+        "substr(x.text, 1, 500) AS text_1, substr(y.text, 1, 500) AS text_2 FROM ("
+        "SELECT p.*, row_number() OVER (PARTITION BY u1, u2 ORDER BY t1, t2, m1, m2) AS rk, "
+        "count(*) OVER (PARTITION BY u1, u2) AS pairs_total FROM pairs p "
+        "WHERE EXISTS (SELECT 1 FROM edges w WHERE w.user_1 = p.u1 AND w.user_2 = p.u2) "
+        "OR EXISTS (SELECT 1 FROM edges w WHERE w.user_1 = p.u2 AND w.user_2 = p.u1)"
+        f") e JOIN msgs x ON x.mid = e.m1 JOIN msgs y ON y.mid = e.m2 "
+        f"WHERE e.rk <= {int(config.evidence_per_edge)}"
+    )
+
+
+def case_matches_sql() -> str:
+    """Matched messages inside each case (both ends of a pair in the same case)."""
+    side = (
+        "SELECT c1.case_id, p.{u} AS aid, p.{m} AS mid, p.{t} AS ts, p.obj FROM pairs p "
+        "JOIN members c1 ON c1.aid = p.{u} JOIN members c2 ON c2.aid = p.{o} "
+        "WHERE c1.case_id = c2.case_id"
+    )
+    return (
+        side.format(u="u1", m="m1", t="t1", o="u2")
+        + " UNION "
+        + side.format(u="u2", m="m2", t="t2", o="u1")
+    )
+
+
+def case_activity_sql(config: DetectConfig) -> str:
+    width = bucket_width(config.window)
+    return (
+        "SELECT c.case_id, m.aid, CAST(floor(m.ts / "
+        f"{width!r}) AS BIGINT) AS bk, count(*) AS n "
+        "FROM msgs m JOIN members c ON c.aid = m.aid GROUP BY c.case_id, m.aid, "
+        f"CAST(floor(m.ts / {width!r}) AS BIGINT)"
+    )
+
+
+def case_baseline_sql() -> str:
+    """Per case: messages of members posted in the same or an adjacent window bin as
+    another member's, whatever they posted. Every matched message is among them."""
+    return (
+        "SELECT case_id, sum(n) AS coactive FROM ("
+        "SELECT a.case_id, a.aid, a.bk, max(a.n) AS n FROM activity a "
+        f"JOIN {_neighbours('activity')} b ON a.case_id = b.case_id AND a.bk = b.nb "
+        "WHERE a.aid <> b.aid GROUP BY a.case_id, a.aid, a.bk) co GROUP BY case_id"
+    )
+
+
+def case_totals_sql() -> str:
+    return (
+        "SELECT m.case_id, count(DISTINCT m.mid) AS matched, count(DISTINCT m.obj) AS objects, "
+        "min(m.ts) AS first_ts, max(m.ts) AS last_ts, coalesce(max(b.coactive), 0) AS coactive "
+        "FROM case_matches m LEFT JOIN baseline b ON b.case_id = m.case_id GROUP BY m.case_id"
+    )
+
+
+def case_objects_sql(per_case: int) -> str:
+    return (
+        "SELECT case_id, obj, messages, accounts FROM ("
+        "SELECT case_id, obj, count(DISTINCT mid) AS messages, count(DISTINCT aid) AS accounts, "
+        "row_number() OVER (PARTITION BY case_id ORDER BY count(DISTINCT mid) DESC, obj) AS rk "
+        f"FROM case_matches GROUP BY case_id, obj) ranked WHERE rk <= {int(per_case)}"
+    )
