@@ -40,6 +40,7 @@ from kith.accounts.rules import (
     check_password,
     check_username,
     circle_key,
+    is_valid_username,
     username_key,
 )
 from kith.config import Settings
@@ -98,7 +99,9 @@ class LoginResult:
     expires_at: datetime
 
 
-def _recent_failures(db: Session, key: str, since: datetime) -> int:
+def _recent_failures(db: Session, key: str | None, since: datetime) -> int:
+    if key is None:
+        return 0
     return (
         db.scalar(select(func.count()).where(LoginFailure.key == key, LoginFailure.at > since)) or 0
     )
@@ -120,11 +123,10 @@ def verify_credentials(
     """
     window = timedelta(seconds=settings.login_window_seconds)
     since = now - window
-    account_key = f"user:{username_key(username)[:60]}"
-    client_key = f"client:{client[:60]}"
+    keys = _throttle_keys(username, client)
     if (
-        _recent_failures(db, account_key, since) >= settings.login_max_failures_per_account
-        or _recent_failures(db, client_key, since) >= settings.login_max_failures_per_client
+        _recent_failures(db, keys.account, since) >= settings.login_max_failures_per_account
+        or _recent_failures(db, keys.client, since) >= settings.login_max_failures_per_client
     ):
         raise RateLimited(
             "too many failed log-ins; wait a while and try again",
@@ -132,13 +134,30 @@ def verify_credentials(
         )
     user = find_user(db, username)
     if not passwords.verify(user.password_hash if user else None, password) or user is None:
-        db.add(LoginFailure(key=account_key, at=now))
-        db.add(LoginFailure(key=client_key, at=now))
+        for key in (keys.account, keys.client):
+            if key is not None:
+                db.add(LoginFailure(key=key, at=now))
         db.execute(delete(LoginFailure).where(LoginFailure.at <= since))
         db.commit()
         raise InvalidCredentials()
-    db.execute(delete(LoginFailure).where(LoginFailure.key == account_key))
+    db.execute(delete(LoginFailure).where(LoginFailure.key == keys.account))
     return user
+
+
+@dataclass(frozen=True, slots=True)
+class ThrottleKeys:
+    account: str | None
+    client: str
+
+
+def _throttle_keys(username: str, client: str) -> ThrottleKeys:
+    """The keys failed log-ins are counted under.
+
+    Only a name an account could have gets an account key: any other text names
+    nobody, and raw input (NUL, odd Unicode ...) must never become a database value.
+    """
+    account = f"user:{username_key(username)}" if is_valid_username(username) else None
+    return ThrottleKeys(account=account, client=f"client:{client[:60]}")
 
 
 def do_login(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from kith.errors import InvalidInput
 from kith.text import clean_text, has_unsafe_chars
@@ -50,12 +51,39 @@ def check_password(password: str) -> str:
     return password
 
 
+# Zero-width joiners stay: emoji sequences and scripts such as Persian need them.
+NAME_FORMAT_CHARS_KEPT = frozenset("\u200c\u200d")
+
+
+def has_invisible_formatting(value: str) -> bool:
+    """Format characters (bidi overrides, zero-width spaces, soft hyphens, BOMs ...).
+
+    They change how a name looks or reads without showing themselves, so in a name
+    they only serve to make one person pass for another. Emoji tag characters
+    (U+E0020-E007F, subdivision flags) are kept.
+    """
+    return any(
+        unicodedata.category(ch) == "Cf"
+        and ch not in NAME_FORMAT_CHARS_KEPT
+        and not "\U000e0020" <= ch <= "\U000e007f"
+        for ch in value
+    )
+
+
+def check_name(value: str, *, field: str, max_len: int) -> str:
+    """A single-line name people recognise each other or their circles by."""
+    cleaned = clean_text(value, field=field, max_len=max_len)
+    if has_invisible_formatting(cleaned):
+        raise InvalidInput(f"{field} contains invisible formatting characters", field=field)
+    return cleaned
+
+
 def check_display_name(display_name: str) -> str:
-    return clean_text(display_name, field="display_name", max_len=DISPLAY_NAME_MAX)
+    return check_name(display_name, field="display_name", max_len=DISPLAY_NAME_MAX)
 
 
 def check_circle_name(name: str) -> str:
-    return clean_text(name, field="circle", max_len=CIRCLE_NAME_MAX)
+    return check_name(name, field="circle", max_len=CIRCLE_NAME_MAX)
 
 
 def circle_key(name: str) -> str:
