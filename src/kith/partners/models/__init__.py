@@ -1,0 +1,1 @@
+"""Partner models: one estimator interface (``base``), baselines and learned models."""
