@@ -60,6 +60,7 @@ class AlignedRanker(Ranker):
         explore_every: int = 20,
         explore_offset: int = 19,
         smoothing: float = SMOOTHING,
+        calibrate_consumption: bool = False,
     ) -> None:
         if explore_every < 2 or not 0 <= explore_offset < explore_every or block < 1:
             raise ValueError(
@@ -72,6 +73,7 @@ class AlignedRanker(Ranker):
         self.explore_every = explore_every
         self.explore_offset = explore_offset
         self.smoothing = smoothing
+        self.calibrate_consumption = calibrate_consumption
 
     def order(self, viewer: Viewer, candidates: CandidateSet, *, k: int | None = None) -> Ranking:
         relevance = require_relevance(candidates, self.name)
@@ -99,7 +101,11 @@ class AlignedRanker(Ranker):
         parts_div: list[float] = []
         explored: list[bool] = []
         rng = np.random.default_rng([viewer.seed, viewer.user_id])
-        state = _ListState(weights, target, self.smoothing)
+        # With relevance that is a probability of consumption, weighting each item's topics
+        # by it calibrates what the user is expected to *consume*, not merely what is shown:
+        # a topic people click twice as often then gets half the exposure (Steck's w_r(i)).
+        mass = weights * rel[:, None] if self.calibrate_consumption else weights
+        state = _ListState(weights, mass, target, self.smoothing)
         available = np.ones(len(short), dtype=np.bool_)
         while len(rows) < k:
             position = len(rows)
@@ -185,9 +191,11 @@ class AlignedRanker(Ranker):
 class _ListState:
     """Running topic mass and similarity of the list being built, for vectorised gains."""
 
-    def __init__(self, weights: FloatArray, target: FloatArray, smoothing: float) -> None:
-        self.weights = weights
-        self.mass = weights.sum(axis=1)
+    def __init__(
+        self, weights: FloatArray, mass: FloatArray, target: FloatArray, smoothing: float
+    ) -> None:
+        self.weights = mass
+        self.mass = mass.sum(axis=1)
         norms = np.linalg.norm(weights, axis=1)
         self.unit = np.divide(
             weights, norms[:, None], out=np.zeros_like(weights), where=norms[:, None] > 0
