@@ -245,7 +245,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             ),
         ),
     }
-    named = sum(1 for r in checkins if r["venue_id"] in {v["venue_id"] for v in venues})
+    named_ids = {v["venue_id"] for v in venues}
+    named = sum(1 for r in checkins if r["venue_id"] in named_ids)
     print(
         f"{len(order)} users, {len(pairs)} friendships, {len(checkins)} check-ins "
         f"({named} at named venues), {len(venues)} venues -> {target}"

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kith.accounts.access import find_user
@@ -116,19 +116,21 @@ def pick_logins(sample: Sample, plan: dict[tuple[int, int], str]) -> list[DemoLo
     ]
 
 
-def _count_existing(db: Session, sample: Sample) -> tuple[int, int]:
-    keys = [username_key(u.username) for u in sample.users]
-    ids = list(db.scalars(select(User.id).where(User.username_key.in_(keys))))
-    friendships = db.scalar(
-        select(func.count())
-        .select_from(Friendship)
-        .where(
-            Friendship.user_id.in_(ids),
-            Friendship.friend_id.in_(ids),
-            Friendship.user_id < Friendship.friend_id,
+def _is_seeded(db: Session, sample: Sample) -> bool:
+    """Whether every account and friendship of ``sample`` already exists."""
+    keys = {username_key(u.username): u.gowalla_id for u in sample.users}
+    rows = db.execute(select(User.username_key, User.id).where(User.username_key.in_(keys)))
+    ids = {key: user_id for key, user_id in rows}
+    if len(ids) < len(keys):
+        return False
+    account = {gowalla_id: ids[key] for key, gowalla_id in keys.items()}
+    sides = db.execute(
+        select(Friendship.user_id, Friendship.friend_id).where(
+            Friendship.user_id.in_(account.values()), Friendship.friend_id.in_(account.values())
         )
     )
-    return len(ids), friendships or 0
+    existing = {(user_id, friend_id) for user_id, friend_id in sides}
+    return all((account[f.a], account[f.b]) in existing for f in sample.friendships)
 
 
 def seed_demo(settings: Settings, *, users: int, console: Console) -> SeedSummary:
@@ -148,7 +150,7 @@ def seed_demo(settings: Settings, *, users: int, console: Console) -> SeedSummar
     database = Database(settings)
     try:
         with database.session() as db:
-            if _count_existing(db, sample) == (len(sample.users), len(sample.friendships)):
+            if _is_seeded(db, sample):
                 console.print("[green]The demo world is already seeded.[/green]")
                 return summary
             _seed(db, settings, sample, plan, summary, console)
@@ -158,6 +160,11 @@ def seed_demo(settings: Settings, *, users: int, console: Console) -> SeedSummar
         f"[green]Seeded[/green] {summary.created_users} accounts and "
         f"{summary.created_friendships} friendships from real Gowalla data."
     )
+    if summary.skipped_friendships:
+        console.print(
+            f"[yellow]Left out {summary.skipped_friendships} friendships[/yellow] that blocks or "
+            "pending requests made by hand stand in the way of."
+        )
     return summary
 
 
