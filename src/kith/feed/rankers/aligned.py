@@ -194,39 +194,42 @@ class _ListState:
     def __init__(
         self, weights: FloatArray, mass: FloatArray, target: FloatArray, smoothing: float
     ) -> None:
-        self.weights = mass
+        on = target > 0
+        self.p = target[on]
+        # Only the target's topics enter KL(p || q~); keep just those columns.
+        self.mass_on = np.ascontiguousarray(mass[:, on])
         self.mass = mass.sum(axis=1)
+        self.p_log_p = float((self.p * np.log(self.p)).sum()) if self.p.size else 0.0
         norms = np.linalg.norm(weights, axis=1)
         self.unit = np.divide(
             weights, norms[:, None], out=np.zeros_like(weights), where=norms[:, None] > 0
         )
-        self.on = target > 0
-        self.p = target[self.on]
-        self.log_p = np.log(self.p) if self.p.size else self.p
         self.smoothing = smoothing
-        self.counts = np.zeros(weights.shape[1])
+        self.counts_on = np.zeros(self.p.size)
         self.total = 0.0
         self.sim_sum = np.zeros(len(weights))
         self.size = 0
 
     def kl_if_added(self) -> FloatArray:
+        """KL(p || q~(S + i)) for every candidate i, as sum p log p - sum p log q~."""
         if not self.p.size:
-            return np.zeros(len(self.weights))
-        mass = self.total + self.mass
-        with np.errstate(invalid="ignore", divide="ignore"):
-            q = (self.counts[self.on][None, :] + self.weights[:, self.on]) / mass[:, None]
-        q = np.nan_to_num(q, nan=0.0)
-        q_tilde = (1 - self.smoothing) * q + self.smoothing * self.p[None, :]
-        kl: FloatArray = (self.p[None, :] * (self.log_p[None, :] - np.log(q_tilde))).sum(axis=1)
+            return np.zeros(len(self.mass))
+        denom = self.total + self.mass
+        scale = np.divide(1 - self.smoothing, denom, out=np.zeros_like(denom), where=denom > 0)
+        q = self.mass_on + self.counts_on
+        q *= scale[:, None]
+        q += self.smoothing * self.p
+        np.log(q, out=q)
+        kl: FloatArray = self.p_log_p - q @ self.p
         return kl
 
     def mean_similarity(self) -> FloatArray:
         if self.size == 0:
-            return np.zeros(len(self.weights))
+            return np.zeros(len(self.mass))
         return self.sim_sum / self.size
 
     def add(self, i: int) -> None:
-        self.counts += self.weights[i]
+        self.counts_on += self.mass_on[i]
         self.total += float(self.mass[i])
         self.sim_sum += self.unit @ self.unit[i]
         self.size += 1
