@@ -45,13 +45,27 @@ FLASH_COOKIE = "kith_flash"
 FLASH_MAX_CHARS = 300
 
 # Headers on every HTML page. The CSP allows only our own scripts and styles (htmx is
-# configured in base.html not to inject inline styles); pages that load map tiles add
-# the tile host through ``WebState.img_sources``. No page may be framed (clickjacking).
+# configured in base.html not to inject inline styles); images may also come from the
+# map tile server in ``settings.tile_url`` (see :func:`tile_source`). No page may be
+# framed (clickjacking). A page that needs more must say why, here.
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src {img}; "
     "connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; "
     "object-src 'none'"
 )
+
+
+def tile_source(tile_url: str) -> str | None:
+    """The CSP source for a tile URL template, e.g. ``https://*.tile.example.org``.
+
+    Templates name sub-domains as ``{s}``; CSP allows a wildcard only as the leftmost
+    label, so any other placeholder in the host means no source (tiles stay blocked).
+    """
+    parts = urlsplit(tile_url)
+    host = parts.netloc.replace("{s}", "*", 1) if parts.netloc.startswith("{s}.") else parts.netloc
+    if parts.scheme not in ("https", "http") or not host or "{" in host or "*" in host[1:]:
+        return None
+    return f"{parts.scheme}://{host}"
 
 
 class AppState(Protocol):

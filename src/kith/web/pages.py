@@ -43,6 +43,7 @@ from starlette.responses import RedirectResponse, Response
 
 from kith import __version__
 from kith.accounts.models import User
+from kith.config import Settings
 from kith.errors import KithError
 from kith.web import session as cookies
 from kith.web.deps import (
@@ -53,6 +54,7 @@ from kith.web.deps import (
     is_local_path,
     login_url,
     sentence,
+    tile_source,
     web_state,
 )
 from kith.web.routes import accounts, blocks, circles, friends, requests
@@ -120,10 +122,15 @@ def make_templates(directory: Path = TEMPLATES_DIR) -> Jinja2Templates:
 
 def install_web(app: FastAPI) -> None:
     """Mount static files, the pages of :data:`SECTIONS`, and HTML error pages."""
-    app.state.kith_web = WebState(
+    web = WebState(
         templates=make_templates(),
         nav=[NavLink(s.label, s.path, s.badge) for s in SECTIONS],
     )
+    settings: Settings = app.state.kith.settings
+    tiles = tile_source(settings.tile_url)
+    if tiles is not None:
+        web.img_sources.append(tiles)
+    app.state.kith_web = web
     checked = [Depends(cookies.csrf_protect)]
     for router in (*PUBLIC_ROUTERS, *(s.router for s in SECTIONS)):
         app.include_router(router, dependencies=checked, include_in_schema=False)
