@@ -1,4 +1,4 @@
-""""Who's up for it?": rank a user's friends for an activity and a time, and say why.
+""" "Who's up for it?": rank a user's friends for an activity and a time, and say why.
 
 Pure, array-based modules (import them directly; they pull in numpy):
 

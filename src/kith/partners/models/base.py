@@ -95,12 +95,18 @@ def register_model(cls: type[PartnerModel]) -> type[PartnerModel]:
     return cls
 
 
-def load_model(path: Path) -> PartnerModel:
-    """Read a saved model; every failure is a :class:`ModelUnavailable` saying why."""
+def model_classes() -> dict[str, type[PartnerModel]]:
+    """Every registered model by kind (one registry drives the CLI, loading and tests)."""
     # Importing the implementations fills the registry.
     import kith.partners.models.baselines
     import kith.partners.models.learned  # noqa: F401
 
+    return dict(REGISTRY)
+
+
+def load_model(path: Path) -> PartnerModel:
+    """Read a saved model; every failure is a :class:`ModelUnavailable` saying why."""
+    classes = model_classes()
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -114,7 +120,7 @@ def load_model(path: Path) -> PartnerModel:
             f"{path} has model format version {document.get('version')!r}; "
             f"this kith reads version {VERSION}: retrain it"
         )
-    cls = REGISTRY.get(str(document.get("kind")))
+    cls = classes.get(str(document.get("kind")))
     if cls is None:
         raise ModelUnavailable(f"{path} holds an unknown model kind {document.get('kind')!r}")
     try:
