@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 
 from kith.api.app import create_app
 from kith.config import Settings
+from kith.errors import NotFound
 from tests.conftest import PASSWORD
 from tests.web.conftest import Pages, Visitor, csrf_field, flash
 
@@ -156,42 +157,41 @@ def test_display_name_defaults_to_username(pages: Pages) -> None:
     assert visitor.api("/api/v1/me").json()["display_name"] == "ben"
 
 
-@pytest.mark.parametrize(
-    ("username", "password", "status", "message", "field"),
-    [
-        (
-            "a!",
-            PASSWORD,
-            400,
-            "Usernames are 3-30 characters: letters, digits and underscores.",
-            "username",
-        ),
-        ("admin", PASSWORD, 400, "That username is reserved.", "username"),
-        ("carla", "short", 400, "Passwords need at least 8 characters.", "password"),
-        ("ANA", PASSWORD, 409, "That username is taken.", None),
-    ],
-)
-def test_signup_errors_are_shown_on_the_form(
-    pages: Pages, username: str, password: str, status: int, message: str, field: str | None
-) -> None:
+# (username, password, status, message, the field marked invalid)
+SIGNUP_ERRORS: list[tuple[str, str, int, str, str | None]] = [
+    (
+        "a!",
+        PASSWORD,
+        400,
+        "Usernames are 3-30 characters: letters, digits and underscores.",
+        "username",
+    ),
+    ("admin", PASSWORD, 400, "That username is reserved.", "username"),
+    ("carla", "short", 400, "Passwords need at least 8 characters.", "password"),
+    ("ANA", PASSWORD, 409, "That username is taken.", None),
+]
+
+
+def test_signup_errors_are_shown_on_the_form(pages: Pages) -> None:
     pages.member("ana")
-    visitor = pages.visitor()
-    r = visitor.submit(
-        "/signup",
-        {"username": username, "display_name": "Someone", "password": password},
-        from_page="/signup",
-    )
-    assert r.status_code == status
-    assert r.headers["content-type"].startswith("text/html")
-    assert message in r.text
-    assert 'role="alert"' in r.text
-    # What was typed is kept, except the password.
-    assert f'value="{username}"' in r.text
-    assert 'value="Someone"' in r.text
-    assert password not in r.text
-    if field:
-        assert re.search(rf'id="f-{field}"[^>]*aria-invalid="true"', r.text, re.S)
-    assert "kith_session" not in visitor.client.cookies
+    for username, password, status, message, field in SIGNUP_ERRORS:
+        visitor = pages.visitor()
+        r = visitor.submit(
+            "/signup",
+            {"username": username, "display_name": "Someone", "password": password},
+            from_page="/signup",
+        )
+        assert r.status_code == status
+        assert r.headers["content-type"].startswith("text/html")
+        assert message in r.text
+        assert 'role="alert"' in r.text
+        # What was typed is kept, except the password.
+        assert f'value="{username}"' in r.text
+        assert 'value="Someone"' in r.text
+        assert password not in r.text
+        if field:
+            assert re.search(rf'id="f-{field}"[^>]*aria-invalid="true"', r.text, re.S)
+        assert "kith_session" not in visitor.client.cookies
 
 
 def test_wrong_password_then_rate_limited(pages: Pages, settings: Settings) -> None:
@@ -510,3 +510,38 @@ def test_static_files_are_served(client: TestClient) -> None:
         pytest.skip("vendored files missing: run python3 scripts/vendor.py")
     assert htmx.status_code == 200
     assert "htmx" in htmx.text[:2000]
+
+
+def test_errors_escaping_a_page_become_html_pages(settings: Settings) -> None:
+    """Whatever a page handler lets slip (domain error or bug) is a page, never JSON."""
+    app = create_app(settings)
+
+    def missing() -> None:
+        raise NotFound("no such thing")
+
+    def broken() -> None:
+        raise RuntimeError("a bug")
+
+    for prefix in ("/test-only", "/api/v1/test-only"):
+        app.add_api_route(f"{prefix}/missing", missing)
+        app.add_api_route(f"{prefix}/broken", broken)
+    try:
+        client = TestClient(app, raise_server_exceptions=False)
+        r = client.get("/test-only/missing")
+        assert r.status_code == 404
+        assert r.headers["content-type"].startswith("text/html")
+        assert "No such thing." in r.text
+        r = client.get("/test-only/broken")
+        assert r.status_code == 500
+        assert r.headers["content-type"].startswith("text/html")
+        assert "Something broke" in r.text
+        assert "a bug" not in r.text
+        # The API keeps its contract.
+        r = client.get("/api/v1/test-only/missing")
+        assert r.status_code == 404
+        assert r.json()["type"] == "/api/v1/problems/not-found"
+        r = client.get("/api/v1/test-only/broken")
+        assert r.status_code == 500
+        assert r.json()["type"] == "/api/v1/problems/internal-error"
+    finally:
+        app.state.kith.database.dispose()
