@@ -87,7 +87,9 @@ def _wipe(url: str) -> None:
 @pytest.fixture
 def settings(database_url: str) -> Settings:
     _wipe(database_url)
-    return Settings(database_url=database_url, env="test", password_hashing="fast")
+    return Settings(
+        database_url=database_url, env="test", password_hashing="fast", sqlite_synchronous="NORMAL"
+    )
 
 
 @pytest.fixture

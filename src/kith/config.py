@@ -21,6 +21,8 @@ class Settings(BaseSettings):
     env: Literal["development", "test", "production"] = "development"
     database_url: str = DEFAULT_DATABASE_URL
     redis_url: str | None = None
+    # FULL survives power loss; NORMAL (WAL) survives a killed process, and is faster.
+    sqlite_synchronous: Literal["FULL", "NORMAL"] = "FULL"
 
     # Requests larger than this are refused with 413 before they are read.
     max_body_bytes: int = Field(default=64 * 1024, ge=1024, le=64 * 1024 * 1024)

@@ -68,9 +68,13 @@ class FriendLink:
     they_hold_close: bool
 
 
+# Built once: fresh aliases per call would defeat SQLAlchemy's statement cache.
+_MINE, _THEIRS = aliased(Friendship), aliased(Friendship)
+_MY_CIRCLE, _THEIR_CIRCLE = aliased(Circle), aliased(Circle)
+
+
 def friend_links(db: Session, user_id: int) -> list[FriendLink]:
-    mine, theirs = aliased(Friendship), aliased(Friendship)
-    my_circle, their_circle = aliased(Circle), aliased(Circle)
+    mine, theirs, my_circle, their_circle = _MINE, _THEIRS, _MY_CIRCLE, _THEIR_CIRCLE
     rows = db.execute(
         select(
             mine.friend_id,

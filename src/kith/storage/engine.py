@@ -1,7 +1,8 @@
 """Engine and session factory.
 
 SQLite is the embedded default and runs in WAL mode with foreign keys on and
-``synchronous=FULL``, so an acknowledged write survives the process being killed.
+``synchronous=FULL`` by default, so an acknowledged write survives the process being
+killed and a power cut; ``KITH_SQLITE_SYNCHRONOUS=NORMAL`` keeps the first guarantee only.
 PostgreSQL (``postgresql+psycopg://``) is for production.
 """
 
@@ -24,23 +25,24 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA synchronous=FULL")
-    cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.close()
-
-
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, sqlite_synchronous: str = "FULL") -> Engine:
     url = normalise_url(url)
     if url.startswith("sqlite"):
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": 10},
         )
-        event.listen(engine, "connect", _sqlite_pragmas)
+        synchronous = "NORMAL" if sqlite_synchronous == "NORMAL" else "FULL"
+
+        def pragmas(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute(f"PRAGMA synchronous={synchronous}")
+            cursor.execute("PRAGMA busy_timeout=10000")
+            cursor.close()
+
+        event.listen(engine, "connect", pragmas)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
@@ -53,7 +55,7 @@ class Database:
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
         self.url = normalise_url(settings.database_url)
-        self.engine = make_engine(self.url)
+        self.engine = make_engine(self.url, sqlite_synchronous=settings.sqlite_synchronous)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager
