@@ -47,11 +47,11 @@ LABEL_INTERVALS: dict[str, tuple[float, float]] = {
 
 
 @pytest.fixture(scope="module")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     path: Path = tmp_path_factory.mktemp("attack") / "kith.db"
     url = f"sqlite:///{path}"
     upgrade(Settings(database_url=url, env="test"))
-    yield url
+    return url
 
 
 def haversine(a: tuple[float, float], b: tuple[float, float]) -> float:
