@@ -12,7 +12,7 @@ from kith.accounts.passwords import Passwords
 from kith.api.deps import AppState
 from kith.api.errors import install_error_handlers
 from kith.api.limits import BodySizeLimit
-from kith.api.routes import accounts, alerts, friends, owntracks, presence, system
+from kith.api.routes import accounts, alerts, friends, owntracks, presence, privacy, system
 from kith.clock import Clock, SystemClock
 from kith.config import Settings
 from kith.presence.events import InboxEvents
@@ -25,7 +25,7 @@ API_PREFIX = "/api/v1"
 
 def api_router() -> APIRouter:
     router = APIRouter(prefix=API_PREFIX)
-    for module in (system, accounts, friends, presence, alerts, owntracks):
+    for module in (system, accounts, friends, presence, alerts, owntracks, privacy):
         router.include_router(module.router)
     return router
 

@@ -26,6 +26,7 @@ from kith.cli import feed as feed_cli  # noqa: E402
 from kith.cli import integrity as integrity_cli  # noqa: E402
 from kith.cli import partners as partners_cli  # noqa: E402
 from kith.cli import presence as presence_cli  # noqa: E402
+from kith.cli import privacy as privacy_cli  # noqa: E402
 
 eval_app = typer.Typer(help="Evaluate kith's models on real data.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
@@ -33,7 +34,8 @@ app.add_typer(integrity_cli.app, name="integrity", help="Find coordinated inauth
 app.add_typer(partners_cli.app, name="partners", help='"Who\'s up for it?" models.')
 app.add_typer(feed_cli.app, name="feed", help="Feed rankers and the simulator.")
 app.add_typer(presence_cli.app, name="presence", help="Presence, sharing and meetup alerts.")
-for _module in (feed_cli, integrity_cli, partners_cli, presence_cli):
+app.add_typer(privacy_cli.app, name="privacy", help="Your data: ledger, export, deletion.")
+for _module in (feed_cli, integrity_cli, partners_cli, presence_cli, privacy_cli):
     _module.register(app, eval_app)
 
 console = Console()
