@@ -545,3 +545,13 @@ def test_errors_escaping_a_page_become_html_pages(settings: Settings) -> None:
         assert r.json()["type"] == "/api/v1/problems/internal-error"
     finally:
         app.state.kith.database.dispose()
+
+
+def test_logging_in_again_ends_the_previous_session(pages: Pages) -> None:
+    ana = pages.member("ana")
+    first = ana.token
+    ana.submit("/login", {"username": "ana", "password": PASSWORD}, from_page="/friends")
+    assert ana.token != first
+    assert ana.api("/api/v1/me").status_code == 200
+    old = ana.client.get("/api/v1/me", headers={"Authorization": f"Bearer {first}"})
+    assert old.status_code == 401

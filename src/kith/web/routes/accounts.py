@@ -34,6 +34,10 @@ def _form_error(page: Page, template: str, exc: KithError, **values: str) -> Res
 
 
 def _logged_in(page: Page, login: actions.LoginResult, target: str, ok: str) -> Response:
+    if page.auth is not None:
+        # A new session over a live one (log-in or sign-up again): end the old one
+        # rather than leave it orphaned on the server.
+        actions.do_logout(page.db, page.auth.session)
     # A new session gets a new CSRF token, so one planted before log-in is worthless.
     rotate_csrf(page.request)
     response = page.redirect(target, ok=ok)
@@ -112,9 +116,6 @@ def login(page: AnyPage, form: PostedForm) -> Response:
         )
     except KithError as exc:
         return _form_error(page, "login.html", exc, username=username, next=form.text("next"))
-    if page.auth is not None:
-        # Logging in again over a live session: end the old one rather than orphan it.
-        actions.do_logout(page.db, page.auth.session)
     return _logged_in(page, result, target, f"Hello, {result.user.display_name}.")
 
 
