@@ -91,33 +91,25 @@ def test_in_the_synthetic_world_past_company_is_a_perfect_guide(
     assert signals["no_checkin_yet"]["auc"] < 0.5
 
 
+def _suggest(files: list[str], model: Path) -> str:
+    """``kith partners suggest`` for Sunday tennis at 10:00 after the data ends; stdout."""
+    args = ["--model", str(model), "--user", "0", "--activity", "tennis"]
+    when = ["--at", "2010-08-01T10:00:00-04:00", "--limit", "3"]
+    result = runner.invoke(app, ["partners", "suggest", *files, *args, *when])
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
 def test_train_then_suggest_with_reasons(files: list[str], tmp_path: Path) -> None:
     model = tmp_path / "partners.json"
     result = runner.invoke(app, ["partners", "train", *files, "--out", str(model)])
     assert result.exit_code == 0, result.output
     assert json.loads(model.read_text())["kind"] == "boosted"
-    result = runner.invoke(
-        app,
-        [
-            "partners",
-            "suggest",
-            *files,
-            "--model",
-            str(model),
-            "--user",
-            "0",
-            "--activity",
-            "tennis",
-            "--at",
-            "2010-08-01T10:00:00-04:00",
-            "--limit",
-            "2",
-        ],
-    )
-    assert result.exit_code == 0, result.output
-    ranked = re.findall(r"│\s+user (\d+)\s+│", result.stdout)
-    assert ranked[0] == "1", result.stdout
-    assert "has been out with you" in result.stdout or "joined" in result.stdout
+    out = _suggest(files, model)
+    ranked = re.findall(r"│\s+user (\d+)\s+│", out)
+    assert ranked[0] == "1", out
+    assert "corrupt" not in out
+    assert "has been out with you" in _text(out) or "joined" in _text(out)
 
 
 def test_a_corrupt_model_falls_back_to_the_baseline_and_says_so(
@@ -125,25 +117,9 @@ def test_a_corrupt_model_falls_back_to_the_baseline_and_says_so(
 ) -> None:
     model = tmp_path / "partners.json"
     model.write_text("{definitely not a model")
-    result = runner.invoke(
-        app,
-        [
-            "partners",
-            "suggest",
-            *files,
-            "--model",
-            str(model),
-            "--user",
-            "0",
-            "--activity",
-            "tennis",
-            "--at",
-            "2010-08-01T10:00:00-04:00",
-        ],
-    )
-    assert result.exit_code == 0, result.output
-    assert "corrupt" in _text(result.stdout)
-    assert "co-attendance" in _text(result.stdout)
+    out = _text(_suggest(files, model))
+    assert "corrupt" in out
+    assert "co-attendance" in out
 
 
 @pytest.mark.parametrize(
