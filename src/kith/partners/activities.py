@@ -120,7 +120,7 @@ def infer_activity(venue_name: str | None) -> Activity | None:
     """The activity a venue's name suggests, or ``None`` when it says nothing we know.
 
     A deliberately plain keyword list (Gowalla venues carry names, no categories):
-    about one check-in in four is recognised, and an unrecognised venue simply gives
+    about one check-in in five is recognised, and an unrecognised venue simply gives
     no activity evidence.
     """
     if not venue_name:
