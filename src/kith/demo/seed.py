@@ -31,6 +31,7 @@ from kith.accounts.rules import username_key
 from kith.clock import utc_now
 from kith.config import Settings
 from kith.demo.circles import plan_circles
+from kith.demo.presence import seed_presence
 from kith.demo.sample import Sample, load_sample
 from kith.errors import KithError
 from kith.storage.engine import Database
@@ -152,13 +153,19 @@ def seed_demo(settings: Settings, *, users: int, console: Console) -> SeedSummar
         with database.session() as db:
             if _is_seeded(db, sample):
                 console.print("[green]The demo world is already seeded.[/green]")
-                return summary
-            _seed(db, settings, sample, plan, summary, console)
+            else:
+                _seed(db, settings, sample, plan, summary, console)
+            live = seed_presence(db, sample, _accounts(db, sample), now=utc_now())
     finally:
         database.dispose()
+    if summary.created_users or summary.created_friendships:
+        console.print(
+            f"[green]Seeded[/green] {summary.created_users} accounts and "
+            f"{summary.created_friendships} friendships from real Gowalla data."
+        )
     console.print(
-        f"[green]Seeded[/green] {summary.created_users} accounts and "
-        f"{summary.created_friendships} friendships from real Gowalla data."
+        f"[green]Positioned[/green] {live.positioned} people at their favourite "
+        f"venues; {live.intents} are up for something now."
     )
     if summary.skipped_friendships:
         console.print(
@@ -216,6 +223,12 @@ def _seed(
                     db.rollback()
                     summary.skipped_friendships += 1
             progress.advance(task)
+
+
+def _accounts(db: Session, sample: Sample) -> dict[int, User]:
+    keys = {username_key(u.username): u.gowalla_id for u in sample.users}
+    users = db.scalars(select(User).where(User.username_key.in_(keys)))
+    return {keys[u.username_key]: u for u in users}
 
 
 def _befriend(db: Session, a: User, b: User) -> None:
