@@ -117,6 +117,7 @@ class UserModel:
     prior_strength: float = 20.0
     stated_weight: float = goals_mod.DEFAULT_STATED_WEIGHT
     profile_memory: int = 200
+    warmup_posts: int = 40
 
 
 @dataclass
@@ -218,6 +219,55 @@ class TopicEngagementModel:
         return out
 
 
+def _react(
+    model: UserModel,
+    people: _People,
+    u: int,
+    topic: int,
+    arousal: float,
+    position: int,
+    rng: np.random.Generator,
+) -> tuple[bool, bool, bool]:
+    """Whether user ``u`` consumes, favourites and replies to a post: the user model."""
+    n_topics = people.goals.shape[1]
+    a = float(people.impulsivity[u])
+    examined = rng.random() < 1.0 / (1.0 + position / model.position_scale)
+    utility = (
+        model.bias
+        + model.deliberate * n_topics * people.goals[u, topic]
+        + model.interest * n_topics * people.interests[u, topic]
+        + model.impulsive * a * arousal
+    )
+    clicked = bool(examined and rng.random() < _sigmoid(utility))
+    goal_share = people.goals[u, topic] / people.goals[u].max()
+    fav = clicked and rng.random() < model.fav_base + model.fav_goal * goal_share
+    reply = clicked and rng.random() < model.reply_base + model.reply_arousal * a * arousal
+    return clicked, bool(fav), bool(reply)
+
+
+def _warm_up(
+    model: UserModel,
+    people: _People,
+    world: _World,
+    engagement: TopicEngagementModel,
+    pool: IntArray,
+    rng: np.random.Generator,
+) -> None:
+    """Logs every platform starts from: each user saw a few posts in random order.
+
+    Without them a greedy engagement model never learns about topics it happened not to
+    show on day one; with them, every policy starts from the same history.
+    """
+    for u in range(len(people.budgets)):
+        shown = rng.choice(pool, size=min(model.warmup_posts, len(pool)), replace=False)
+        for j, post in enumerate(shown.tolist()):
+            topic = int(world.posts_topic[post])
+            clicked, fav, reply = _react(
+                model, people, u, topic, float(world.posts_arousal[post]), j % PAGE_SIZE, rng
+            )
+            engagement.update(u, topic, clicked=clicked, fav=fav, reply=reply)
+
+
 def _sigmoid(x: float) -> float:
     return 1.0 / (1.0 + math.exp(-x))
 
@@ -267,9 +317,9 @@ def _run_policy(
     consumed_day: list[list[int]] = [[] for _ in range(users)]
     minutes = np.zeros((users, days))
     topic_counts = np.zeros((days, n_topics))
-    goal_share = people.goals / people.goals.max(axis=1, keepdims=True)
     favourites: list[list[int]] = [[] for _ in range(users)]
     by_day = [np.flatnonzero(world.posts_day == d) for d in range(days)]
+    _warm_up(model, people, world, engagement, by_day[0], np.random.default_rng([seed, 3]))
     in_network_of = [
         np.array([a in people.follows[u] for a in range(model.creators)]) for u in range(users)
     ]
@@ -319,20 +369,7 @@ def _run_policy(
                         topic = int(world.posts_topic[post])
                         arousal = float(world.posts_arousal[post])
                         minutes[u, day] += model.scroll_minutes
-                        examined = rng.random() < 1.0 / (1.0 + j / model.position_scale)
-                        utility = (
-                            model.bias
-                            + model.deliberate * n_topics * people.goals[u, topic]
-                            + model.interest * n_topics * people.interests[u, topic]
-                            + model.impulsive * a * arousal
-                        )
-                        clicked = examined and rng.random() < _sigmoid(utility)
-                        fav = clicked and rng.random() < (
-                            model.fav_base + model.fav_goal * goal_share[u, topic]
-                        )
-                        reply = clicked and (
-                            rng.random() < model.reply_base + model.reply_arousal * a * arousal
-                        )
+                        clicked, fav, reply = _react(model, people, u, topic, arousal, j, rng)
                         engagement.update(u, topic, clicked=clicked, fav=fav, reply=reply)
                         if fav:
                             favourites[u].append(post)
