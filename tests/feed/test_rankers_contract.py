@@ -9,14 +9,14 @@ import pytest
 
 from kith.errors import InvalidInput
 from kith.feed.rankers import RANKERS, make_ranker, ranker_names
-from kith.feed.rankers.base import CandidateSet, Viewer
+from kith.feed.rankers.base import CandidateSet, Post, Viewer
 from kith.feed.rankers.engagement import X_WEIGHTS
 from tests.feed.conftest import SPACE, post
 
 ALL = list(RANKERS)
 
 
-def _mixed_posts() -> list:
+def _mixed_posts() -> list[Post]:
     topics = [("friends",), ("science",), ("sports",), ("surfing",), ("science", "sports")]
     return [
         post(
