@@ -12,7 +12,9 @@ has a stable ``code``: it becomes the problem ``type`` and never changes meaning
     ├── NotFound                404  absent, or not visible to the viewer (never says which)
     ├── Conflict                409  the state forbids it (name taken, already friends ...)
     │   └── UsernameTaken       409
-    └── RateLimited             429  too many attempts; carries retry_after seconds
+    ├── RateLimited             429  too many attempts; carries retry_after seconds
+    ├── ModelUnavailable        503  a saved model is missing or unreadable (callers fall back)
+    └── NotFitted               500  a model was used before fit(): a bug, not an input
 """
 
 from __future__ import annotations
@@ -87,6 +89,18 @@ class RateLimited(KithError):
         self.retry_after = retry_after
 
 
+class ModelUnavailable(KithError):
+    code = "model-unavailable"
+    title = "The model is not available"
+    status = 503
+
+
+class NotFitted(KithError):
+    code = "model-not-fitted"
+    title = "The model has not been fitted"
+    status = 500
+
+
 ALL_ERRORS: tuple[type[KithError], ...] = (
     KithError,
     InvalidInput,
@@ -97,4 +111,6 @@ ALL_ERRORS: tuple[type[KithError], ...] = (
     Conflict,
     UsernameTaken,
     RateLimited,
+    ModelUnavailable,
+    NotFitted,
 )

@@ -40,15 +40,15 @@ PROBLEM_DESCRIPTIONS: dict[str, str] = {
     "builtin-circle": "The built-in circles cannot be removed.",
     "too-many-circles": "Remove a circle before adding another.",
     "concurrent-change": "Something changed at the same time; retry the request.",
-    "implausible-location": "The position cannot be real: out of range, in the future, "
-    "too old, or an impossible jump from the last one.",
-    "already-answered": "You already answered this alert differently.",
-    "alert-expired": "The alert has expired and can no longer be answered.",
-    "model-unavailable": "Suggestions are unavailable right now; try again later.",
     "rate-limited": "Too many attempts; wait for Retry-After seconds.",
     "payload-too-large": "The request body is larger than this server accepts.",
     "method-not-allowed": "This path does not accept that HTTP method.",
     "unsupported-media-type": "Send the body as application/json.",
+    "implausible-location": "Coordinates out of range, a time far off, or a jump over 300 km/h.",
+    "already-answered": "You already answered this alert differently.",
+    "alert-expired": "The alert's time window is over.",
+    "model-unavailable": "The saved model is missing or unreadable; baselines are used instead.",
+    "model-not-fitted": "A model was used before it was trained (a bug on our side).",
     "internal-error": "A bug on our side; nothing was changed.",
 }
 

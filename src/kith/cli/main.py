@@ -107,14 +107,16 @@ def demo(
 
 @db_app.command("upgrade")
 def db_upgrade(
-    revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
+    revision: Annotated[
+        str, typer.Argument(help="Target revision (default: all heads).")
+    ] = "heads",
 ) -> None:
     """Create or migrate the database to the latest schema."""
     settings = _settings()
     from kith.storage.migrate import upgrade
 
     upgrade(settings, revision)
-    console.print(f"[green]Database is at {revision}[/green] ({settings.database_url})")
+    console.print(f"[green]Database migrated to {revision}[/green] ({settings.database_url})")
 
 
 @users_app.command("create")

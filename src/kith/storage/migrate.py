@@ -23,7 +23,13 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
-def upgrade(settings: Settings, revision: str = "head") -> None:
+def upgrade(settings: Settings, revision: str = "heads") -> None:
+    """Migrate to ``revision``; "heads" applies every capability's branch.
+
+    Capabilities add their tables on their own branch off the shared trunk (for example
+    ``0003_feed`` and ``0003_privacy`` both revise ``0002``), so teams never race for the
+    next number; "heads" upgrades them all.
+    """
     database = Database(settings)  # creates the SQLite folder if needed
     try:
         cfg = alembic_config(settings.database_url)
@@ -34,10 +40,10 @@ def upgrade(settings: Settings, revision: str = "head") -> None:
         database.dispose()
 
 
-def current_revision(engine: Engine) -> str | None:
+def current_revisions(engine: Engine) -> tuple[str, ...]:
     with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        return tuple(MigrationContext.configure(connection).get_current_heads())
 
 
-def head_revision() -> str | None:
-    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+def head_revisions() -> tuple[str, ...]:
+    return tuple(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads())
