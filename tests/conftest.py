@@ -53,8 +53,8 @@ def database_url(
     admin = _server_url(server)
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
-    url = make_url(server).set(drivername="postgresql+psycopg", database=name)
-    rendered = url.render_as_string(hide_password=False)
+    pg_url = make_url(server).set(drivername="postgresql+psycopg", database=name)
+    rendered = pg_url.render_as_string(hide_password=False)
     try:
         upgrade(Settings(database_url=rendered, env="test"))
         yield rendered
