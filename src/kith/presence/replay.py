@@ -58,7 +58,14 @@ from kith.presence.geo import (
     rank,
 )
 from kith.presence.matcher import INTENT, NEARBY
-from kith.presence.matching import IntentMatch, IntentView, Party, check_nearby, match_intents
+from kith.presence.matching import (
+    IntentMatch,
+    IntentView,
+    NearbyCheck,
+    Party,
+    check_nearby,
+    match_intents,
+)
 from kith.presence.policy import (
     INTENT_COOLDOWN,
     NEARBY_COOLDOWN,
@@ -254,6 +261,7 @@ class AlertEngine:
         timezone: str = "UTC",
         daily_budget: int | None = None,
         presence_ttl: timedelta | None = None,
+        record_matches: bool = False,
     ) -> None:
         n = friends.users
         self.friends = friends
@@ -273,12 +281,23 @@ class AlertEngine:
         self._dedupe: set[tuple[int, str]] = set()
         self._pairs: dict[tuple[int, int, str], _PairState] = {}
         self._budget_day: dict[int, tuple[datetime, int]] = {}
+        # Nearby pair states that are disarmed; the only ones a far-apart pair must touch.
+        self._disarmed: set[tuple[int, int]] = set()
+        # Each user's Party per circle (close or not) and the instant it stops being valid
+        # (an intent ends, the position expires). A Party depends on the owner and the
+        # circle only, so one build serves every friend in that circle; the server rebuilds
+        # it from SQL on every update instead.
+        self._parties: dict[tuple[int, bool], tuple[Party, datetime | None]] = {}
+        # (user, friend) for every pair :meth:`match` found matching, before the alert
+        # policy; only when asked (the benchmark compares it across designs).
+        self.matched: list[tuple[int, int]] | None = [] if record_matches else None
 
     # --- updates ---------------------------------------------------------------------
 
     def place(self, user: int, lat: float, lon: float, now: datetime) -> None:
         """Store a position as the server does (the finest granted cell, at most block)
         without matching: for loading an initial state."""
+        self._forget_parties(user)
         finest = self._sharing[self._sharing_of[user]].finest()
         if finest is Precision.OFF:
             self._cells[user] = None
@@ -287,6 +306,7 @@ class AlertEngine:
         self._fixed_at[user] = now
 
     def set_open(self, user: int, value: bool) -> None:
+        self._forget_parties(user)
         self._open[user] = 1 if value else 0
 
     def add_intent(
@@ -302,6 +322,7 @@ class AlertEngine:
     ) -> IntentView:
         """Store an intent (expired ones are dropped); :meth:`match` then runs the matcher,
         as the server does after creating one."""
+        self._forget_parties(user)
         view = IntentView(self._next_intent, activity, starts_at, ends_at, radius_m)
         self._next_intent += 1
         live = [(v, a) for v, a in self._intents.get(user, ()) if v.ends_at > now]
@@ -319,24 +340,44 @@ class AlertEngine:
         friends, i_hold_close, they_hold_close = self.friends.links(user)
         alerts: list[AlertEvent] = []
         for friend, mine, theirs in zip(friends, i_hold_close, they_hold_close, strict=True):
-            me = self._party(user, friend, mine, now)
-            them = self._party(friend, user, theirs, now)
-            for found in match_intents(me, them, now):
+            me = self._party(user, mine, now)
+            them = self._party(friend, theirs, now)
+            matches = match_intents(me, them, now)
+            for found in matches:
                 alerts.extend(self._intent_alerts(me, them, found, now))
-            alerts.extend(self._nearby_alerts(me, them, now))
+            check = check_nearby(me, them)
+            alerts.extend(self._nearby_alerts(me, them, check, now))
+            if self.matched is not None and (matches or check.within_enter):
+                self.matched.append((user, friend))
         return alerts
 
-    def _party(self, owner: int, other: int, holds_close: bool, now: datetime) -> Party:
+    def _forget_parties(self, user: int) -> None:
+        self._parties.pop((user, True), None)
+        self._parties.pop((user, False), None)
+
+    def _party(self, owner: int, holds_close: bool, now: datetime) -> Party:
+        """``owner`` as seen by a friend it keeps in ``close`` (or not), as matcher._party."""
+        cached = self._parties.get((owner, holds_close))
+        if cached is not None and (cached[1] is None or now < cached[1]):
+            return cached[0]
         precision = self._sharing[self._sharing_of[owner]].for_friend(close=holds_close)
         audience = CLOSE_AUDIENCE if holds_close else OTHERS_AUDIENCE
-        mine = self._intents.get(owner)
-        return Party(
+        intents = tuple(
+            v for v, a in self._intents.get(owner, ()) if a & audience and v.ends_at > now
+        )
+        party = Party(
             user_id=owner,
             cell=self._visible_cell(owner, precision, now),
-            intents=tuple(v for v, a in mine if a & audience and v.ends_at > now) if mine else (),
+            intents=intents,
             open_to_hang_out=bool(self._open[owner]),
             holds_other_close=holds_close,
         )
+        changes = [v.ends_at for v in intents]
+        fixed = self._fixed_at[owner]
+        if party.cell is not None and self._ttl is not None and fixed is not None:
+            changes.append(fixed + self._ttl + timedelta(microseconds=1))
+        self._parties[(owner, holds_close)] = (party, min(changes) if changes else None)
+        return party
 
     def _visible_cell(self, owner: int, precision: Precision, now: datetime) -> str | None:
         """As kith.presence.access.visible_cell: never finer than stored or granted."""
@@ -359,14 +400,21 @@ class AlertEngine:
                 alerts.append(AlertEvent(now, recipient, other, INTENT, found.activity))
         return alerts
 
-    def _nearby_alerts(self, me: Party, them: Party, now: datetime) -> list[AlertEvent]:
-        check = check_nearby(me, them)
-        alerts = []
+    def _nearby_alerts(
+        self, me: Party, them: Party, check: NearbyCheck, now: datetime
+    ) -> list[AlertEvent]:
+        alerts: list[AlertEvent] = []
+        if check.beyond_exit and not (
+            (me.user_id, them.user_id) in self._disarmed
+            or (them.user_id, me.user_id) in self._disarmed
+        ):
+            return alerts  # nothing to re-arm, nothing to fire: the common case
         for recipient, other in ((me.user_id, them.user_id), (them.user_id, me.user_id)):
             state = self._pairs.get((recipient, other, NEARBY))
             if check.beyond_exit:
                 if state is not None and not state.armed:
                     state.armed = True  # far enough apart again: the next approach may alert
+                    self._disarmed.discard((recipient, other))
                 continue
             if not check.within_enter or (state is not None and not state.armed):
                 continue
@@ -374,6 +422,7 @@ class AlertEngine:
             key = f"nearby:{other}:{stamp}"
             if self._deliver(recipient, other, NEARBY, key, now, NEARBY_COOLDOWN):
                 self._pairs[(recipient, other, NEARBY)].armed = False
+                self._disarmed.add((recipient, other))
                 alerts.append(AlertEvent(now, recipient, other, NEARBY, None))
         return alerts
 
