@@ -3,6 +3,13 @@
 Access functions call :func:`record_use` in the same database transaction as the
 read they record, so there is no path that reads without leaving an entry. The
 entry is only added to the session here; the caller's commit makes both durable.
+
+Vocabulary (``what``), so the ledger page can say each in plain words:
+
+``location``  the user's position; ``detail`` is the precision seen (city ... precise)
+``intent``    a plan ("up for tennis"); ``detail`` is the activity
+``history``   the user's past activities, used to suggest partners; ``detail`` is the activity
+``profile``   the user's activity, used to rank a feed; ``detail`` says which signal
 """
 
 from __future__ import annotations
@@ -13,7 +20,18 @@ from sqlalchemy.orm import Session
 
 from kith.privacy.models import LedgerEntry
 
+# actor_kind of a person; any other value names the kith function that used the data.
 USER = "user"
+
+LOCATION = "location"
+INTENT = "intent"
+HISTORY = "history"
+PROFILE = "profile"
+KNOWN_WHAT: tuple[str, ...] = (LOCATION, INTENT, HISTORY, PROFILE)
+
+# Column widths of LedgerEntry; longer text is cut rather than refused, since a
+# ledger entry must never be the reason a read fails.
+WHAT_MAX, DETAIL_MAX, PURPOSE_MAX, ACTOR_KIND_MAX = 40, 80, 120, 32
 
 
 def record_use(
@@ -33,10 +51,10 @@ def record_use(
         LedgerEntry(
             subject_id=subject_id,
             actor_id=actor_id,
-            actor_kind=actor_kind,
-            what=what[:40],
-            detail=detail[:80],
-            purpose=purpose[:120],
+            actor_kind=actor_kind[:ACTOR_KIND_MAX],
+            what=what[:WHAT_MAX],
+            detail=detail[:DETAIL_MAX],
+            purpose=purpose[:PURPOSE_MAX],
             at=now,
         )
     )

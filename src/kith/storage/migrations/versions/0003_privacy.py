@@ -1,6 +1,6 @@
 """privacy: consents, export jobs, deletion receipts
 
-Revision ID: 0003
+Revision ID: 0003_privacy
 Revises: 0002
 Create Date: 2026-11-21 23:15:34.752655
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 import kith.storage.base
 
-revision: str = "0003"
+revision: str = "0003_privacy"
 down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
