@@ -16,6 +16,7 @@ MODEL_MODULES: tuple[str, ...] = (
     "kith.accounts.models",
     "kith.presence.models",
     "kith.privacy.models",
+    "kith.partners.tables",
 )
 
 

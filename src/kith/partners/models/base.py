@@ -22,25 +22,14 @@ from typing import Any, ClassVar, Self
 import numpy as np
 import numpy.typing as npt
 
-from kith.errors import KithError
+# Re-exported: the errors live in the one tree (kith.errors) so the API maps them once.
+from kith.errors import ModelUnavailable, NotFitted
 from kith.partners.features import FeatureMatrix
+
+__all__ = ["ModelUnavailable", "NotFitted", "PartnerModel", "load_model"]
 
 FORMAT = "kith.partners.model"
 VERSION = 1
-
-
-class ModelUnavailable(KithError):
-    """The model file is missing, unreadable, corrupt or from another version."""
-
-    code = "model-unavailable"
-    title = "The suggestion model is unavailable"
-    status = 503
-
-
-class NotFitted(KithError):
-    code = "model-not-fitted"
-    title = "The model has not been fitted"
-    status = 500
 
 
 Contribution = tuple[str, float]
