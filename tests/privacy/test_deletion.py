@@ -1,0 +1,173 @@
+"""DELETE /api/v1/me: everything goes, in one transaction, and nothing else does."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import delete, func, select
+
+from kith.accounts.models import User
+from kith.clock import FixedClock
+from kith.config import Settings
+from kith.privacy import deletion
+from kith.storage.engine import make_engine
+from kith.storage.metadata import load_all_models
+from tests.conftest import PASSWORD, World
+from tests.privacy.helpers import (
+    SUBJECT,
+    SUBJECT_ID,
+    SUBJECT_NAME,
+    Everything,
+    build_everything,
+)
+
+
+def delete_me(client: TestClient, headers: dict[str, str], password: str = PASSWORD) -> Any:
+    return client.request("DELETE", "/api/v1/me", json={"password": password}, headers=headers)
+
+
+def mentions(value: object, everything: Everything) -> bool:
+    """Whether one stored value is (or contains) the subject's id, names, places or points."""
+    if isinstance(value, bool) or value is None:
+        return False
+    coordinates = [c for position in everything.positions for c in position]
+    if isinstance(value, int):
+        return value == SUBJECT_ID
+    if isinstance(value, float):
+        return any(abs(value - c) < 1e-4 for c in coordinates)
+    if isinstance(value, (bytes, memoryview)):
+        blob = bytes(value).decode("latin-1").lower()
+        return SUBJECT in blob or SUBJECT_NAME.lower() in blob
+    text = str(value)
+    lowered = text.lower()
+    return (
+        any(n in lowered for n in (SUBJECT, SUBJECT_NAME.lower(), *everything.subject_cells()))
+        or re.search(rf"\b{SUBJECT_ID}\b", text) is not None
+        or any(f"{c:.4f}" in text for c in coordinates)
+    )
+
+
+def scan(settings: Settings, everything: Everything) -> list[str]:
+    """Every place in every table where anything of the subject's still appears."""
+    found: list[str] = []
+    engine = make_engine(settings.database_url)
+    try:
+        with engine.connect() as conn:
+            for table in load_all_models().sorted_tables:
+                for row in conn.execute(select(table)).mappings():
+                    found.extend(
+                        f"{table.name}.{column}={value!r}"
+                        for column, value in row.items()
+                        if mentions(value, everything)
+                    )
+    finally:
+        engine.dispose()
+    return found
+
+
+@pytest.fixture
+def everything(
+    client: TestClient, world: World, clock: FixedClock, settings: Settings
+) -> Everything:
+    return build_everything(client, world, clock, settings)
+
+
+def test_the_scan_sees_everything_before_deletion(
+    settings: Settings, everything: Everything
+) -> None:
+    """The scan finds the subject in every kind of table it should; else it proves nothing."""
+    tables = {hit.split(".", 1)[0] for hit in scan(settings, everything)}
+    expected = {
+        "users", "auth_sessions", "circles", "friendships", "friend_requests", "blocks",
+        "sharing_grants", "presence_settings", "presences", "location_history", "intents",
+        "alerts", "alert_pair_states", "meetups", "ledger_entries", "consents",
+        "export_jobs", "login_failures",
+    }  # fmt: skip
+    assert expected <= tables, expected - tables
+
+
+def test_deleting_leaves_nothing_anywhere(
+    client: TestClient, settings: Settings, everything: Everything
+) -> None:
+    assert delete_me(client, everything.subject.headers).status_code == 204
+    assert scan(settings, everything) == []
+    # The account is gone for everyone: no log-in, no profile, the old token is dead.
+    r = client.post("/api/v1/sessions", json={"username": SUBJECT, "password": PASSWORD})
+    assert r.status_code == 401
+    friend = everything.friend
+    assert client.get(f"/api/v1/users/{SUBJECT}", headers=friend.headers).status_code == 404
+    assert client.get("/api/v1/me", headers=everything.subject.headers).status_code == 401
+    # The friend's own data is intact, and her ledger says who saw her: "a deleted account".
+    assert client.get("/api/v1/me", headers=friend.headers).status_code == 200
+    ledger = client.get("/api/v1/me/ledger", headers=friend.headers).json()["entries"]
+    assert ledger, "the subject read the friend's location before leaving"
+    assert {e["who"] for e in ledger} == {"a deleted account"}
+    assert all(e["actor"] is None for e in ledger)
+    summary = client.get("/api/v1/me/ledger/summary", headers=friend.headers).json()
+    assert any(s.startswith("A deleted account saw your") for s in summary["sentences"])
+    assert all(SUBJECT_NAME not in s for s in summary["sentences"])
+
+
+def test_retrying_with_the_same_token_answers_deleted(
+    client: TestClient, everything: Everything
+) -> None:
+    headers = everything.subject.headers
+    assert delete_me(client, headers).status_code == 204
+    assert delete_me(client, headers).status_code == 204
+    # Another token that never deleted anything is simply not logged in.
+    other = {"Authorization": "Bearer kith_not-a-token"}
+    assert delete_me(client, other).status_code == 401
+
+
+def test_wrong_password_or_no_token_deletes_nothing(
+    client: TestClient, settings: Settings, everything: Everything
+) -> None:
+    before = scan(settings, everything)
+    r = delete_me(client, everything.subject.headers, password="not my password")
+    assert r.status_code == 401
+    assert r.json()["type"].endswith("/invalid-credentials")
+    assert client.request("DELETE", "/api/v1/me", json={"password": PASSWORD}).status_code == 401
+    r = client.request("DELETE", "/api/v1/me", headers=everything.subject.headers)
+    assert r.status_code == 422  # the password is required
+    # Only the failed-attempt counter grew; every other row is untouched.
+    after = [hit for hit in scan(settings, everything) if not hit.startswith("login_failures")]
+    assert after == [hit for hit in before if not hit.startswith("login_failures")]
+
+
+def test_nobody_can_delete_someone_else(
+    client: TestClient, world: World, settings: Settings, everything: Everything
+) -> None:
+    """DELETE /me only ever names the caller; the victim's password does not help."""
+    friend = everything.friend
+    r = delete_me(client, friend.headers, password=PASSWORD + "x")
+    assert r.status_code == 401
+    assert delete_me(client, friend.headers).status_code == 204  # she deletes herself only
+    assert client.get("/api/v1/me", headers=everything.subject.headers).status_code == 200
+    assert client.get("/api/v1/me", headers=friend.headers).status_code == 401
+
+
+def test_a_crash_midway_leaves_everything(
+    client: TestClient, settings: Settings, everything: Everything
+) -> None:
+    """A failure after rows were already deleted rolls all of it back: all or nothing."""
+    before = scan(settings, everything)
+
+    def crash(db: Any, user: User) -> None:
+        # Delete the user row itself (cascading everywhere), then die before the commit.
+        db.execute(delete(User).where(User.id == user.id))
+        assert db.scalar(select(func.count()).select_from(User).where(User.id == user.id)) == 0
+        raise RuntimeError("power cut")
+
+    deletion.register_deleter("zz-test-crash", crash)
+    try:
+        with pytest.raises(RuntimeError):
+            delete_me(client, everything.subject.headers)
+    finally:
+        deletion.unregister_deleter("zz-test-crash")
+    assert scan(settings, everything) == before
+    # And a retry after the "restart" completes it.
+    assert delete_me(client, everything.subject.headers).status_code == 204
+    assert scan(settings, everything) == []
