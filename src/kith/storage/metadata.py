@@ -17,6 +17,7 @@ MODEL_MODULES: tuple[str, ...] = (
     "kith.presence.models",
     "kith.privacy.models",
     "kith.partners.tables",
+    "kith.feed.models",
 )
 
 
