@@ -228,6 +228,7 @@ ODD_TEXT = [
     "e\u0301\u0301\u0301\u0301\u0301",  # stacked combining marks
     "\U0001f600\U0001f468\u200d\U0001f469\u200d\U0001f467",  # emoji, ZWJ sequence
     "a\u200bb",  # zero-width space
+    "\u00df" * 40,  # fits 40 characters, but case-folds to 80 ("ss" each)
     "   ",
     "",
 ]
@@ -870,3 +871,16 @@ def test_log_in_with_unstorable_names_is_refused_on_every_backend(
         assert r.status_code == 401, r.text
     r = lenient_client.post("/api/v1/sessions", json={"username": "mira", "password": PASSWORD})
     assert r.status_code == 201
+
+
+def test_circle_names_must_fit_once_case_folded(lenient_client: TestClient) -> None:
+    """Regression: 40 "ß" fold to 80 characters, which PostgreSQL refused with a 500."""
+    me = World(lenient_client).person("mira")
+    r = lenient_client.post("/api/v1/circles", json={"name": "\u00df" * 21}, headers=me.headers)
+    assert r.status_code == 422, r.text
+    assert r.json()["field"] == "circle"
+    r = lenient_client.post("/api/v1/circles", json={"name": "\u00df" * 20}, headers=me.headers)
+    assert r.status_code == 201, r.text
+    # Case-insensitively the same name: "SS" * 20 folds to the same key.
+    r = lenient_client.post("/api/v1/circles", json={"name": "SS" * 20}, headers=me.headers)
+    assert r.status_code == 409, r.text

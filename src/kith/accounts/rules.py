@@ -83,7 +83,16 @@ def check_display_name(display_name: str) -> str:
 
 
 def check_circle_name(name: str) -> str:
-    return check_name(name, field="circle", max_len=CIRCLE_NAME_MAX)
+    cleaned = check_name(name, field="circle", max_len=CIRCLE_NAME_MAX)
+    # The case-folded key is stored too, and folding can lengthen text ("ß" -> "ss"):
+    # it has to fit the same limit, or the database refuses it as a 500.
+    if len(circle_key(cleaned)) > CIRCLE_NAME_MAX:
+        raise InvalidInput(
+            f"circle names are at most {CIRCLE_NAME_MAX} characters, "
+            "counting letters like ß as two",
+            field="circle",
+        )
+    return cleaned
 
 
 def circle_key(name: str) -> str:
