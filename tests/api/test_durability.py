@@ -26,14 +26,16 @@ from pathlib import Path
 import httpx
 import psycopg
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, aliased
 
+from kith.accounts.access import find_user
 from kith.accounts.models import Circle, FriendRequest, Friendship, User
 from kith.storage.engine import make_engine
 from kith.types import BUILTIN_CIRCLES
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, World
 
 KITH = Path(sys.executable).parent / "kith"
 WORKERS = 6
@@ -323,3 +325,24 @@ def test_sigkill_loses_nothing_acknowledged_on_postgres(
     postgres_database: str, tmp_path: Path
 ) -> None:
     _exercise(postgres_database, tmp_path / "server.log")
+
+
+def test_requests_crossed_in_a_race_leave_nothing_behind(world: World, app: FastAPI) -> None:
+    """Two people who ask each other at the same instant end as friends, with no request."""
+    ana, ben = world.person("ana"), world.person("ben")
+    r = world.client.post("/api/v1/friend-requests", json={"username": "ben"}, headers=ana.headers)
+    assert r.status_code == 201
+    # The race: ben's request was written while ana's was, so neither saw the other.
+    # Written straight to the database, since the API turns asking back into accepting.
+    with app.state.kith.database.session() as db:
+        a, b = find_user(db, "ana"), find_user(db, "ben")
+        assert a is not None
+        assert b is not None
+        db.add(FriendRequest(from_user_id=b.id, to_user_id=a.id, created_at=a.created_at))
+        db.commit()
+    r = world.client.post(f"/api/v1/friend-requests/{r.json()['id']}/accept", headers=ben.headers)
+    assert r.status_code == 200, r.text
+    for who in (ana, ben):
+        assert world.get(who, "/api/v1/friend-requests").json() == {"incoming": [], "outgoing": []}
+    with app.state.kith.database.session() as db:
+        _check_nothing_half_written(db)

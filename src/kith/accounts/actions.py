@@ -298,7 +298,9 @@ def do_accept_friend_request(
     request = access_friend_request(db, recipient, request_id, role="recipient")
     sender = db.get(User, request.from_user_id)
     assert sender is not None
-    db.delete(request)
+    # Both directions: two people who asked each other at the same instant have two
+    # requests, and neither may outlive the friendship.
+    _drop_requests_between(db, sender.id, recipient.id)
     if is_blocked_either_way(db, sender.id, recipient.id):
         db.commit()
         raise NotFound("no such friend request")
