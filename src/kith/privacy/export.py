@@ -9,8 +9,8 @@ plainly, by :func:`fallback_files`: a new table can be unpolished, never missing
 
 Small accounts get their zip at once; larger ones are built by a background job
 (:class:`~kith.privacy.models.ExportJob`) whose progress a page polls. Asking again
-while a job runs, or shortly after it finished, returns that same job, so retries
-never pile up work or produce different archives.
+while a job runs returns that same job, so retries never pile up work, and a finished
+archive can be fetched again, byte for byte, from its job until retention removes it.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import LargeBinary, Table, func, select, update
+from sqlalchemy import LargeBinary, Table, delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from kith.accounts.models import User
@@ -39,8 +39,6 @@ log = logging.getLogger(__name__)
 
 # Accounts with more personal rows than this are exported in the background.
 EXPORT_SYNC_MAX_ROWS = 5_000
-# Asking again within this time after a finished export returns the same archive.
-EXPORT_REUSE = timedelta(minutes=10)
 # Finished archives are deleted by retention after this (the user can make a new one).
 EXPORT_KEEP = timedelta(days=1)
 # A running job that has not reported progress for this long died with its process.
@@ -262,27 +260,25 @@ def latest_job(db: Session, owner: User) -> ExportJob | None:
     )
 
 
-def _reusable(job: ExportJob, now: datetime) -> bool:
-    if job.state == DONE:
-        return job.finished_at is not None and now - job.finished_at < EXPORT_REUSE
-    return job.state in (PENDING, RUNNING)
-
-
 def do_request_export(db: Session, owner: User, *, now: datetime) -> ExportJob:
-    """The export to serve or wait for: the live or recent one, else a new pending job.
+    """The export to wait for: the one being built, else a new pending job.
 
-    A job whose worker died (no heartbeat for :data:`HEARTBEAT_STALE`) is put back to
-    pending, so the caller starts it again; same job, same id.
+    Asking again while a job is pending or running returns that job, so retries never
+    pile up work. A finished archive is never handed out again here (the data may have
+    changed since; a dropped download is retried at the job's own archive URL), and a
+    new job replaces the owner's older archives. A job whose worker died (no heartbeat
+    for :data:`HEARTBEAT_STALE`) is put back to pending: same job, same id.
     """
     job = latest_job(db, owner)
-    if job is not None and _reusable(job, now):
-        if job.state == RUNNING and _stale(job, now):
-            job.state = PENDING if job.attempts < MAX_ATTEMPTS else FAILED
-            db.commit()
-            if job.state == PENDING:
-                return job
-        else:
+    if job is not None and job.state in (PENDING, RUNNING):
+        if job.state == PENDING or not _stale(job, now):
             return job
+        if job.attempts < MAX_ATTEMPTS:
+            job.state = PENDING
+            db.commit()
+            return job
+        job.state = FAILED
+    db.execute(delete(ExportJob).where(ExportJob.user_id == owner.id))
     job = ExportJob(
         user_id=owner.id, state=PENDING, steps_done=0, steps_total=0, attempts=0, created_at=now
     )

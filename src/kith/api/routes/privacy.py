@@ -145,7 +145,7 @@ def get_export(
     user: CurrentUser, db: DB, state: State, now: Now, background: BackgroundTasks
 ) -> Response:
     """Everything kith holds about you, as a zip. Large accounts get 202 and a job to poll;
-    asking again returns the same job, and the same archive for ten minutes after."""
+    asking again while it is being prepared returns the same job."""
     job = export.do_request_export(db, user, now=now)
     if job.state == export.PENDING:
         small = export.estimate_rows(db, user) <= export.EXPORT_SYNC_MAX_ROWS
