@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import Delete, delete, distinct, or_, select
+from sqlalchemy import Delete, delete, or_, select
 from sqlalchemy.orm import Session
 
 from kith.accounts.models import AuthSession, LoginFailure
@@ -74,9 +74,9 @@ def _history(db: Session, now: datetime) -> int:
     keeping = select(PresenceSettings.user_id).where(PresenceSettings.keep_history.is_(True))
     removed = _run(db, delete(LocationHistory).where(LocationHistory.user_id.not_in(keeping)))
     for days in db.scalars(
-        select(distinct(PresenceSettings.history_days)).where(
-            PresenceSettings.keep_history.is_(True)
-        )
+        select(PresenceSettings.history_days)
+        .where(PresenceSettings.keep_history.is_(True))
+        .distinct()
     ):
         owners = keeping.where(PresenceSettings.history_days == days)
         removed += _run(
