@@ -104,27 +104,28 @@ def _check_grant(
     return expires_at
 
 
-def do_set_circle_grant(
+def _upsert_grant(
     db: Session,
     owner: User,
-    circle_name: str,
+    *,
+    circle_id: int | None,
+    friend_id: int | None,
     precision: Precision,
     expires_at: datetime | None,
-    *,
     now: datetime,
 ) -> SharingGrant:
-    circle = access_circle(db, owner, circle_name)
     expires_at = _check_grant(precision, expires_at, now)
-    grant = db.scalar(
-        select(SharingGrant).where(
-            SharingGrant.owner_id == owner.id, SharingGrant.circle_id == circle.id
-        )
+    target = (
+        SharingGrant.circle_id == circle_id
+        if circle_id is not None
+        else SharingGrant.friend_id == friend_id
     )
+    grant = db.scalar(select(SharingGrant).where(SharingGrant.owner_id == owner.id, target))
     if grant is None:
         grant = SharingGrant(
             owner_id=owner.id,
-            circle_id=circle.id,
-            friend_id=None,
+            circle_id=circle_id,
+            friend_id=friend_id,
             precision=precision.value,
             expires_at=expires_at,
             updated_at=now,
@@ -135,6 +136,27 @@ def do_set_circle_grant(
     _minimise_stored(db, owner, now)
     db.commit()
     return grant
+
+
+def do_set_circle_grant(
+    db: Session,
+    owner: User,
+    circle_name: str,
+    precision: Precision,
+    expires_at: datetime | None,
+    *,
+    now: datetime,
+) -> SharingGrant:
+    circle = access_circle(db, owner, circle_name)
+    return _upsert_grant(
+        db,
+        owner,
+        circle_id=circle.id,
+        friend_id=None,
+        precision=precision,
+        expires_at=expires_at,
+        now=now,
+    )
 
 
 def do_set_friend_grant(
@@ -146,28 +168,17 @@ def do_set_friend_grant(
     *,
     now: datetime,
 ) -> SharingGrant:
+    """Override the circle's grant for one friend (``off`` hides from just them)."""
     friend, _ = access_friend(db, owner, username)
-    expires_at = _check_grant(precision, expires_at, now)
-    grant = db.scalar(
-        select(SharingGrant).where(
-            SharingGrant.owner_id == owner.id, SharingGrant.friend_id == friend.id
-        )
+    return _upsert_grant(
+        db,
+        owner,
+        circle_id=None,
+        friend_id=friend.id,
+        precision=precision,
+        expires_at=expires_at,
+        now=now,
     )
-    if grant is None:
-        grant = SharingGrant(
-            owner_id=owner.id,
-            circle_id=None,
-            friend_id=friend.id,
-            precision=precision.value,
-            expires_at=expires_at,
-            updated_at=now,
-        )
-        db.add(grant)
-    grant.precision, grant.expires_at, grant.updated_at = precision.value, expires_at, now
-    db.flush()
-    _minimise_stored(db, owner, now)
-    db.commit()
-    return grant
 
 
 def do_clear_friend_grant(db: Session, owner: User, username: str, *, now: datetime) -> None:
