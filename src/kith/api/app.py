@@ -12,7 +12,17 @@ from kith.accounts.passwords import Passwords
 from kith.api.deps import AppState
 from kith.api.errors import install_error_handlers
 from kith.api.limits import BodySizeLimit
-from kith.api.routes import accounts, alerts, friends, owntracks, presence, privacy, system
+from kith.api.routes import (
+    accounts,
+    alerts,
+    feed,
+    friends,
+    owntracks,
+    partners,
+    presence,
+    privacy,
+    system,
+)
 from kith.clock import Clock, SystemClock
 from kith.config import Settings
 from kith.presence.events import InboxEvents
@@ -25,7 +35,7 @@ API_PREFIX = "/api/v1"
 
 def api_router() -> APIRouter:
     router = APIRouter(prefix=API_PREFIX)
-    for module in (system, accounts, friends, presence, alerts, owntracks, privacy):
+    for module in (system, accounts, friends, presence, alerts, owntracks, privacy, partners, feed):
         router.include_router(module.router)
     return router
 
