@@ -57,7 +57,17 @@ from kith.web.deps import (
     tile_source,
     web_state,
 )
-from kith.web.routes import accounts, blocks, circles, friends, requests
+from kith.web.routes import (
+    accounts,
+    alerts,
+    blocks,
+    circles,
+    friends,
+    intents,
+    maps,
+    requests,
+    sharing,
+)
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +94,10 @@ SECTIONS: tuple[Section, ...] = (
     Section("Requests", "/requests", requests.router, badge=requests.pending_count),
     Section("Circles", "/circles", circles.router),
     Section("Blocked", "/blocked", blocks.router),
+    Section("Map", "/map", maps.router),
+    Section("Sharing", "/sharing", sharing.router),
+    Section("Intents", "/intents", intents.router),
+    Section("Alerts", "/alerts", alerts.router),
 )
 # Routes outside the nav (sign-up, log-in, log-out, the front door).
 PUBLIC_ROUTERS: tuple[APIRouter, ...] = (accounts.router,)
