@@ -302,7 +302,8 @@ def test_answering_after_the_plan_is_over_is_a_conflict(
         f"/api/v1/invites/{made['id']}/answer", json={"answer": "yes"}, headers=few["ben"].headers
     )
     assert r.status_code == 409
-    assert r.json()["type"] == "/api/v1/problems/invite-over"
+    assert r.json()["type"] == "/api/v1/problems/conflict"
+    assert "over" in r.json()["detail"]
 
 
 def test_check_ins_are_stored_no_finer_than_shared(

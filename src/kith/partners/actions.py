@@ -172,7 +172,7 @@ def do_answer_invite(
         raise InvalidInput(f"answer one of: {', '.join(ANSWERS)}", field="answer")
     invite, mine = access_invite_as_invitee(db, user, invite_id)
     if invite.ends_at <= now:
-        raise Conflict("this plan is already over", code="invite-over")
+        raise Conflict("this plan is already over")
     if mine.answer != answer:
         mine.answer, mine.answered_at = answer, now
     db.commit()

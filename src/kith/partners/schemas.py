@@ -18,6 +18,7 @@ from kith.partners.activities import Activity
 from kith.partners.queries import InviteView
 from kith.partners.tables import Invite, PartnerEvent
 from kith.presence.geo import Precision, precision_of
+from kith.presence.ics import event_ics
 from kith.presence.schemas import Coordinate
 
 Answer = Literal["yes", "maybe", "no"]
@@ -114,3 +115,22 @@ class PartnerSettingsIn(Input):
 
 class PartnerSettingsOut(BaseModel):
     history_helps: HistoryHelps
+
+
+def invite_ics(view: InviteView) -> str:
+    """The invite as an iCalendar event: who hosts, and who said yes (nobody else)."""
+    invite = view.invite
+    going = ", ".join(u.display_name for u in view.going) or "nobody has said yes yet"
+    note = f"\n{invite.note}" if invite.note else ""
+    return event_ics(
+        uid=f"invite-{invite.id}@kith",
+        summary=f"{invite.activity.capitalize()} with {view.host.display_name}",
+        description=f"Invited on kith. Going: {going}.{note}",
+        starts_at=invite.starts_at,
+        ends_at=invite.ends_at,
+        created_at=invite.created_at,
+    )
+
+
+def ics_filename(view: InviteView) -> str:
+    return f"invite-{view.invite.id}.ics"

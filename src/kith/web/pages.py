@@ -65,6 +65,7 @@ from kith.web.routes import (
     friends,
     intents,
     maps,
+    partners,
     requests,
     sharing,
 )
@@ -98,6 +99,7 @@ SECTIONS: tuple[Section, ...] = (
     Section("Sharing", "/sharing", sharing.router),
     Section("Intents", "/intents", intents.router),
     Section("Alerts", "/alerts", alerts.router),
+    Section("Who's up?", "/partners", partners.router, badge=partners.unanswered_count),
 )
 # Routes outside the nav (sign-up, log-in, log-out, the front door).
 PUBLIC_ROUTERS: tuple[APIRouter, ...] = (accounts.router,)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Response
 from pydantic import AwareDatetime
 
 from kith.api.deps import DB, CurrentUser, IdPath, Now
-from kith.partners import actions, queries
+from kith.partners import actions, queries, schemas
 from kith.partners.activities import Activity
 from kith.partners.plans import DEFAULT_LIMIT, MAX_LIMIT, check_plan
 from kith.partners.schemas import (
@@ -24,7 +24,6 @@ from kith.partners.schemas import (
     invite_out,
 )
 from kith.partners.serving import suggest
-from kith.presence.ics import event_ics
 
 router = APIRouter(tags=["partners"])
 
@@ -107,21 +106,10 @@ def list_invites(user: CurrentUser, db: DB, now: Now) -> list[InviteOut]:
 )
 def invite_ics(invite_id: IdPath, user: CurrentUser, db: DB) -> Response:
     view = queries.invite_view(db, user, invite_id)
-    invite = view.invite
-    going = ", ".join(u.display_name for u in view.going) or "nobody has said yes yet"
-    body = event_ics(
-        uid=f"invite-{invite.id}@kith",
-        summary=f"{invite.activity.capitalize()} with {view.host.display_name}",
-        description=f"Invited on kith. Going: {going}."
-        + (f"\n{invite.note}" if invite.note else ""),
-        starts_at=invite.starts_at,
-        ends_at=invite.ends_at,
-        created_at=invite.created_at,
-    )
     return Response(
-        body,
+        schemas.invite_ics(view),
         media_type="text/calendar; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="invite-{invite.id}.ics"'},
+        headers={"Content-Disposition": f'attachment; filename="{schemas.ics_filename(view)}"'},
     )
 
 
