@@ -4,12 +4,13 @@ Pure: takes edges and per-case counts, returns ranked :class:`Case` objects.
 
 Clusters are connected components of the undirected network, split into Louvain
 communities. A case's score says how unusual its synchrony is: of the members'
-messages posted in the same window bins as another member's (``coactive``, the
-baseline of accounts that merely posted at the same time), how many were matches on
-the same object (``matched``)? Against the rate ``p0`` pooled over all cases, the
-score is the binomial log-likelihood ratio ``G/2`` of ``matched`` out of
-``coactive``: it grows with both the evidence and the excess synchrony, and is
-negative when a case is *less* synchronised than the pool.
+messages posted in the same window bins as another member's (``coactive``: what
+accounts that merely posted at the same time would give), how many were matches on
+the same object (``matched``)? ``p0`` is the same ratio over all accounts in the
+input (see ``sql.global_baseline_sql``): the chance that co-active messages share
+an object. The score is the binomial log-likelihood ratio ``G/2`` of ``matched``
+out of ``coactive`` against ``p0``: it grows with both the evidence and the excess
+synchrony, and is negative when a case is *less* synchronised than the baseline.
 
 Case ids are stable: a hash of the network, the window and the sorted member
 accounts, so the same group found again gets the same id (a review queue can key
@@ -156,12 +157,10 @@ def rank_cases(
     *,
     network: str,
     window: float,
+    p0: float,
 ) -> list[Case]:
-    """Score every cluster against the pooled baseline and rank, best first."""
+    """Score every cluster against the baseline rate ``p0`` and rank, best first."""
     ids = [c.case_id(network, window) for c in clusters]
-    total_k = sum(counts[i].matched for i in ids if i in counts)
-    total_n = sum(max(counts[i].coactive, counts[i].matched) for i in ids if i in counts)
-    p0 = total_k / total_n if total_n else 0.0
     scored: list[Case] = []
     for case_id, cluster in zip(ids, clusters, strict=True):
         c = counts.get(case_id, CaseCounts(0, 0, 0, 0.0, 0.0))

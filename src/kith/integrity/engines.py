@@ -31,8 +31,8 @@ class Engine(Protocol):
         """Expose the file as view ``raw`` (plus a ``_row`` file-order column)."""
         ...
 
-    def create(self, name: str, sql: str) -> int:
-        """Materialise ``sql`` as table ``name``; return its row count."""
+    def create(self, name: str, sql: str) -> None:
+        """Materialise ``sql`` as table ``name`` (Spark: lazily, cached on first use)."""
         ...
 
     def arrow(self, sql: str) -> pa.Table: ...
@@ -63,9 +63,10 @@ def input_kind(path: Path) -> str:
 
 
 def _read_error(path: Path, exc: Exception) -> InvalidInput:
-    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    text = str(exc).strip()
+    first = text.splitlines()[0] if text else type(exc).__name__
     hint = ""
-    if "unicode" in first.lower() or "utf" in first.lower() or "encoding" in first.lower():
+    if any(word in text.lower() for word in ("unicode", "utf-8", "utf8", "encoding")):
         hint = " (the file is not valid UTF-8: pass --encoding latin-1 or utf-16)"
     return InvalidInput(f"could not read {path.name}: {first}{hint}", field="input")
 
@@ -99,8 +100,10 @@ class DuckDBEngine:
             config["threads"] = threads
         self.con = duckdb.connect(":memory:", config=config)
         self.con.execute("SET TimeZone = 'UTC'")
+        self._path = Path("input")
 
     def load(self, path: Path, fmt: InputFormat, *, encoding: str) -> dict[str, ColumnKind]:
+        self._path = path
         literal = DUCKDB.string(str(path))
         if input_kind(path) == "parquet":
             pattern = DUCKDB.string(str(path / "*.parquet")) if path.is_dir() else literal
@@ -124,15 +127,13 @@ class DuckDBEngine:
             raise _read_error(path, exc) from exc
         return {str(row[0]): _duck_kind(str(row[1])) for row in described if row[0] != "_row"}
 
-    def create(self, name: str, sql: str) -> int:
+    def create(self, name: str, sql: str) -> None:
         try:
             self.con.execute(f"CREATE OR REPLACE TABLE {name} AS {sql}")
-            row = self.con.execute(f"SELECT count(*) FROM {name}").fetchall()[0]
         except self._duckdb.ConversionException as exc:
             raise InvalidInput(f"a value in the input could not be converted: {exc}") from exc
         except self._duckdb.InvalidInputException as exc:
-            raise InvalidInput(f"the input could not be read: {exc}") from exc
-        return int(row[0]) if row else 0
+            raise _read_error(self._path, exc) from exc
 
     def arrow(self, sql: str) -> pa.Table:
         return self.con.sql(sql).to_arrow_table()
@@ -179,6 +180,7 @@ class SparkEngine:
                 .config("spark.sql.session.timeZone", "UTC")
                 .config("spark.sql.shuffle.partitions", "4")
                 .config("spark.ui.enabled", "false")
+                .config("spark.ui.showConsoleProgress", "false")
                 .getOrCreate()
             )
         session.conf.set("spark.sql.session.timeZone", "UTC")
@@ -204,17 +206,18 @@ class SparkEngine:
         frame.withColumn("_row", F.monotonically_increasing_id()).createOrReplaceTempView("raw")
         return {name: _spark_kind(kind) for name, kind in frame.dtypes}
 
-    def create(self, name: str, sql: str) -> int:
+    def create(self, name: str, sql: str) -> None:
+        # No count here: every Spark action is a job, and jobs dominate on small data.
         frame = self.spark.sql(sql).cache()
         self._cached.append(frame)
         frame.createOrReplaceTempView(name)
-        return int(frame.count())
 
     def arrow(self, sql: str) -> pa.Table:
         return self.spark.sql(sql).toArrow()
 
     def register(self, name: str, table: pa.Table) -> None:
-        frame = self.spark.createDataFrame(table.to_pandas()).cache()
+        # Spark 4 takes Arrow directly (no pandas needed).
+        frame = self.spark.createDataFrame(table).cache()
         self._cached.append(frame)
         frame.createOrReplaceTempView(name)
 

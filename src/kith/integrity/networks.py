@@ -92,6 +92,8 @@ class DetectConfig:
     min_tokens: int = 4
     minhash_bands: int = 16
     minhash_rows: int = 4
+    # Whether to cluster and rank cases (off: edges and evidence only).
+    cases: bool = True
     # Clustering only looks at the heaviest edges when there are very many.
     max_cluster_edges: int = 2_000_000
     # Engine resources: DuckDB spills to temp_directory beyond memory_limit.

@@ -25,7 +25,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kith.errors import InvalidInput, NotFound
 from kith.integrity import sql
@@ -40,6 +40,9 @@ from kith.integrity.cases import (
 from kith.integrity.engines import DuckDBEngine, Engine, SparkEngine, input_kind
 from kith.integrity.networks import DetectConfig, EngineName, KeyKind
 from kith.integrity.schema import InputFormat, LoadReport, Reject, resolve_columns
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 OUTPUT_FILES = (
     "edges.parquet",
@@ -115,7 +118,6 @@ def _run(
     on_stage: StageHook | None,
     timings: dict[str, float],
 ) -> tuple[dict[str, Any], list[Case]]:
-    d = engine.dialect
     network = config.spec
     clock = [time.perf_counter()]
 
@@ -126,52 +128,12 @@ def _run(
         if on_stage is not None:
             on_stage(name)
 
-    kinds = engine.load(input_path, input_format, encoding=encoding)
-    sources = resolve_columns(list(kinds), input_format)
-    needed = network.column
-    if needed is not None and needed not in sources:
-        raise InvalidInput(
-            f"network {network.name} needs a {needed!r} column, which the input does not have",
-            field="network",
-            code="missing-columns",
-        )
-    rows_read = engine.create("typed", sql.typed_sql(d, sources, kinds))
-    rejects = _reject_counts(engine)
-    usable = rows_read - sum(rejects.values())
-    valid = engine.create("msgs", sql.messages_sql())
-    if usable > valid:
-        rejects[Reject.DUPLICATE_MESSAGE_ID.value] = usable - valid
-    report = LoadReport(
-        rows_read=rows_read, rows_valid=valid, rejects=rejects, columns=tuple(sorted(sources))
-    )
-    report.check(max_reject_fraction=config.max_reject_fraction)
-    stage("load")
-
-    if network.kind is KeyKind.SIMILAR:
-        engine.create("tokens", sql.tokens_sql(d, config))
-    keyed = engine.create("keyed", sql.keyed_sql(d, network, config))
-    objects = engine.create("objects", sql.objects_sql())
-    engine.create("joinable", sql.joinable_sql(network, config))
-    stage("keys")
-
-    if network.kind is KeyKind.SIMILAR:
-        candidates = engine.create("candidates", sql.candidate_pairs_sql(network, config))
-        pairs = engine.create("pairs", sql.similar_pairs_sql(d, config))
-    else:
-        pairs = engine.create("pairs", sql.candidate_pairs_sql(network, config))
-        candidates = pairs
-    stage("join")
-
-    n_edges = engine.create("edges", sql.edges_sql(config))
+    report = build_edges(engine, input_path, config, input_format, encoding, stage)
     engine.write_parquet(
         "SELECT user_1, user_2, weight FROM edges ORDER BY user_1, user_2",
         staging / "edges.parquet",
     )
-    capped_query = sql.capped_sql(config)
-    if config.max_accounts_per_object is None or network.kind is KeyKind.ALL:
-        capped_query += " LIMIT 0"
-    capped = engine.arrow(f"SELECT count(*) AS n FROM ({capped_query}) c").column("n")[0]
-    engine.write_parquet(capped_query, staging / "capped_objects.parquet")
+    engine.write_parquet("SELECT * FROM capped", staging / "capped_objects.parquet")
     stage("edges")
 
     engine.write_parquet(
@@ -180,16 +142,14 @@ def _run(
     )
     stage("evidence")
 
-    cases, clustered_edges = _cases(engine, config)
+    cases, clustered_edges = _cases(engine, config) if config.cases else ([], 0)
     _write_clusters(cases, staging / "clusters.parquet")
     (staging / "cases.json").write_text(
         json.dumps([c.to_json() for c in cases], indent=1), encoding="utf-8"
     )
     stage("cases")
 
-    accounts = engine.arrow(
-        "SELECT count(*) AS n FROM (SELECT user_1 FROM edges UNION SELECT user_2 FROM edges) a"
-    ).column("n")[0]
+    counts = _counts(engine, similar=network.kind is KeyKind.SIMILAR)
     summary: dict[str, Any] = {
         "complete": True,
         "network": config.network,
@@ -201,13 +161,7 @@ def _run(
             "rejected": report.rows_rejected,
             "rejects": report.rejects,
         },
-        "keyed_messages": keyed,
-        "objects": objects,
-        "capped_objects": int(capped.as_py()),
-        "candidate_pairs": candidates,
-        "message_pairs": pairs,
-        "edges": n_edges,
-        "accounts": int(accounts.as_py()),
+        **counts,
         "clustered_edges": clustered_edges,
         "cases": len(cases),
         "top_cases": [
@@ -226,15 +180,115 @@ def _run(
     return summary, cases
 
 
-def _reject_counts(engine: Engine) -> dict[str, int]:
-    table = engine.arrow(
-        "SELECT reject, count(*) AS n FROM typed WHERE reject IS NOT NULL GROUP BY reject"
-    )
-    return {
-        str(r): int(n)
-        for r, n in zip(
-            table.column("reject").to_pylist(), table.column("n").to_pylist(), strict=True
+def build_edges(
+    engine: Engine,
+    input_path: Path,
+    config: DetectConfig,
+    input_format: InputFormat = InputFormat.KITH,
+    encoding: str = "utf-8",
+    stage: StageHook | None = None,
+) -> LoadReport:
+    """Load and check the input, then build tables ``msgs``, ``keyed``, ``objects``,
+    ``pairs``, ``edges`` and ``capped`` in ``engine``: raw file to edges."""
+    d = engine.dialect
+    network = config.spec
+    kinds = engine.load(input_path, input_format, encoding=encoding)
+    sources = resolve_columns(list(kinds), input_format)
+    needed = network.column
+    if needed is not None and needed not in sources:
+        raise InvalidInput(
+            f"network {network.name} needs a {needed!r} column, which the input does not have",
+            field="network",
+            code="missing-columns",
         )
+    engine.create("typed", sql.typed_sql(d, sources, kinds))
+    engine.create("msgs", sql.messages_sql())
+    report = _load_report(engine, tuple(sorted(sources)))
+    report.check(max_reject_fraction=config.max_reject_fraction)
+    if stage is not None:
+        stage("load")
+
+    if network.kind is KeyKind.SIMILAR:
+        engine.create("tokens", sql.tokens_sql(d, config))
+    engine.create("keyed", sql.keyed_sql(d, network, config))
+    engine.create("objects", sql.objects_sql())
+    engine.create("joinable", sql.joinable_sql(network, config))
+    if stage is not None:
+        stage("keys")
+
+    if network.kind is KeyKind.SIMILAR:
+        engine.create("candidates", sql.candidate_pairs_sql(network, config))
+        engine.create("pairs", sql.similar_pairs_sql(d, config))
+    else:
+        engine.create("pairs", sql.candidate_pairs_sql(network, config))
+    if stage is not None:
+        stage("join")
+    engine.create("edges", sql.edges_sql(config))
+    capped_query = sql.capped_sql(config)
+    if config.max_accounts_per_object is None or network.kind is KeyKind.ALL:
+        capped_query += " LIMIT 0"
+    engine.create("capped", capped_query)
+    return report
+
+
+def compute_edges(
+    input_path: Path,
+    config: DetectConfig,
+    *,
+    input_format: InputFormat = InputFormat.KITH,
+    encoding: str = "utf-8",
+    work_dir: Path,
+    spark_session: Any = None,
+) -> pa.Table:
+    """Only the edges (user_1, user_2, weight), sorted: no evidence, cases or files."""
+    input_kind(input_path)
+    engine = _make_engine(config, work_dir, spark_session)
+    try:
+        build_edges(engine, input_path, config, input_format, encoding)
+        return engine.arrow("SELECT user_1, user_2, weight FROM edges ORDER BY user_1, user_2")
+    finally:
+        engine.close()
+
+
+def _load_report(engine: Engine, columns: tuple[str, ...]) -> LoadReport:
+    """Rows read, kept and rejected, in one query (one Spark job)."""
+    table = engine.arrow(
+        "SELECT coalesce(reject, '') AS reject, count(*) AS n FROM typed GROUP BY reject "
+        "UNION ALL SELECT '_valid' AS reject, count(*) AS n FROM msgs"
+    )
+    counts = dict(
+        zip(table.column("reject").to_pylist(), table.column("n").to_pylist(), strict=True)
+    )
+    valid = int(counts.pop("_valid", 0))
+    usable = int(counts.pop("", 0))
+    rejects = {str(k): int(v) for k, v in counts.items() if v}
+    if usable > valid:
+        rejects[Reject.DUPLICATE_MESSAGE_ID.value] = usable - valid
+    return LoadReport(
+        rows_read=usable + sum(int(v) for v in counts.values()),
+        rows_valid=valid,
+        rejects=rejects,
+        columns=columns,
+    )
+
+
+def _counts(engine: Engine, *, similar: bool) -> dict[str, int]:
+    """The summary's sizes, in one query (one Spark job)."""
+    pairs = "candidates" if similar else "pairs"
+    query = (
+        "SELECT 'keyed_messages' AS k, count(*) AS n FROM keyed "
+        "UNION ALL SELECT 'objects' AS k, count(*) AS n FROM objects "
+        "UNION ALL SELECT 'capped_objects' AS k, count(*) AS n FROM capped "
+        f"UNION ALL SELECT 'candidate_pairs' AS k, count(*) AS n FROM {pairs} "
+        "UNION ALL SELECT 'message_pairs' AS k, count(*) AS n FROM pairs "
+        "UNION ALL SELECT 'edges' AS k, count(*) AS n FROM edges "
+        "UNION ALL SELECT 'accounts' AS k, count(DISTINCT u) AS n FROM ("
+        "SELECT user_1 AS u FROM edges UNION ALL SELECT user_2 AS u FROM edges) a"
+    )
+    table = engine.arrow(query)
+    return {
+        str(k): int(v)
+        for k, v in zip(table.column("k").to_pylist(), table.column("n").to_pylist(), strict=True)
     }
 
 
@@ -285,7 +339,11 @@ def _cases(engine: Engine, config: DetectConfig) -> tuple[list[Case], int]:
         )
     for objs in shared.values():
         objs.sort(key=lambda o: (-o.messages, o.object))
-    cases = rank_cases(clusters, counts, shared, network=config.network, window=config.window)
+    base = engine.arrow(sql.global_baseline_sql(config)).to_pylist()[0]
+    p0 = int(base["matched"] or 0) / max(int(base["coactive"] or 0), 1)
+    cases = rank_cases(
+        clusters, counts, shared, network=config.network, window=config.window, p0=p0
+    )
     return cases, edges.num_rows
 
 

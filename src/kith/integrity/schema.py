@@ -96,21 +96,24 @@ class LoadReport:
             raise InvalidInput("the input has no rows", field="input", code="empty-input")
         if self.rows_valid == 0:
             raise InvalidInput(
-                f"no usable rows: all {self.rows_read} were rejected ({self._reasons()})",
+                f"no usable rows: all {self.rows_read} were rejected ({self._reasons()})"
+                f"{self._hint()}",
                 field="input",
                 code="no-valid-rows",
             )
         fraction = self.rows_rejected / self.rows_read
         if fraction > max_reject_fraction:
-            hint = ""
-            if self.rejects.get(Reject.TIMESTAMP_OUT_OF_RANGE):
-                hint = " (timestamps beyond 1e12 look like milliseconds: divide by 1000)"
             raise InvalidInput(
                 f"{fraction:.1%} of rows were rejected ({self._reasons()}), more than the "
-                f"allowed {max_reject_fraction:.1%}{hint}",
+                f"allowed {max_reject_fraction:.1%}{self._hint()}",
                 field="input",
                 code="too-many-rejects",
             )
+
+    def _hint(self) -> str:
+        if self.rejects.get(Reject.TIMESTAMP_OUT_OF_RANGE):
+            return " (timestamps beyond 1e12 look like milliseconds: divide by 1000)"
+        return ""
 
     def _reasons(self) -> str:
         return ", ".join(f"{k}: {v}" for k, v in sorted(self.rejects.items()) if v)

@@ -436,3 +436,22 @@ def case_objects_sql(per_case: int) -> str:
         "row_number() OVER (PARTITION BY case_id ORDER BY count(DISTINCT mid) DESC, obj) AS rk "
         f"FROM case_matches GROUP BY case_id, obj) ranked WHERE rk <= {int(per_case)}"
     )
+
+
+def global_baseline_sql(config: DetectConfig) -> str:
+    """The same-window baseline over *all* accounts: messages posted in a window bin
+    (or an adjacent one) where some other account posted too, and how many of all
+    messages matched. Their ratio is the chance that co-active messages share an
+    object. Linear: it counts accounts per bin instead of pairing messages."""
+    width = bucket_width(config.window)
+    bins = (
+        f"SELECT CAST(floor(ts / {width!r}) AS BIGINT) AS bk, aid, count(*) AS n "
+        "FROM msgs GROUP BY CAST(floor(ts / " + repr(width) + ") AS BIGINT), aid"
+    )
+    return (
+        f"WITH bins AS ({bins}), near AS (SELECT n.bk + d.o AS bk, count(DISTINCT n.aid) AS k "
+        "FROM bins n CROSS JOIN (VALUES (-1), (0), (1)) AS d(o) GROUP BY n.bk + d.o) "
+        "SELECT (SELECT sum(b.n) FROM bins b JOIN near ON near.bk = b.bk WHERE near.k >= 2) "
+        "AS coactive, (SELECT count(*) FROM (SELECT m1 AS m FROM pairs UNION SELECT m2 AS m "
+        "FROM pairs) u) AS matched"
+    )

@@ -1,0 +1,133 @@
+"""`kith integrity` end to end, and bad input: clear errors, counted rejects, and
+never partial output presented as complete."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner, Result
+
+from kith.cli.main import app
+
+runner = CliRunner()
+HEADER = "message_id,account_id,timestamp,text,urls,reshare_of\n"
+
+
+def csv(path: Path, body: str, encoding: str = "utf-8") -> Path:
+    path.write_bytes((HEADER + body).encode(encoding))
+    return path
+
+
+def good_rows(n: int = 40) -> str:
+    # Pairs of accounts re-sharing the same post 3 s apart.
+    return "".join(
+        f"{i},acc{i % 4},{1_600_000_000 + (i // 4) * 100 + i % 4},,,post{i // 4}\n"
+        for i in range(n)
+    )
+
+
+def detect(
+    source: Path, out: Path, *extra: str, network: str = "co_retweet", window: str = "60"
+) -> Result:
+    args = ["--input", str(source), "--network", network, "--window", window, "--out", str(out)]
+    return runner.invoke(app, ["integrity", "detect", *args, *extra])
+
+
+def test_detect_cases_report_through_the_cli(tmp_path: Path) -> None:
+    source = csv(tmp_path / "in.csv", good_rows())
+    out = tmp_path / "out"
+    result = detect(source, out, "--json")
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["complete"] is True
+    assert summary["rows"] == {"read": 40, "valid": 40, "rejected": 0, "rejects": {}}
+    assert summary["edges"] == 12  # 4 accounts, every ordered pair
+    assert pq.read_table(out / "edges.parquet").column_names == ["user_1", "user_2", "weight"]
+    listed = runner.invoke(app, ["integrity", "cases", "--out", str(out), "--json"])
+    assert listed.exit_code == 0, listed.output
+    cases = json.loads(listed.stdout)
+    assert cases[0]["accounts"] == ["acc0", "acc1", "acc2", "acc3"]
+    shown = runner.invoke(
+        app, ["integrity", "cases", "--out", str(out), "--case", cases[0]["case_id"], "--json"]
+    )
+    assert json.loads(shown.stdout)["evidence"][0]["object"].startswith("post")
+    report = runner.invoke(app, ["integrity", "report", "--out", str(out)])
+    assert report.exit_code == 0, report.output
+    html = (out / "report.html").read_text()
+    assert cases[0]["case_id"] in html
+    assert html.count("data:image/png;base64,") == 2
+
+
+def _fails(tmp_path: Path, source: Path, *extra: str, network: str = "co_retweet") -> str:
+    out = tmp_path / "out"
+    result = detect(source, out, *extra, network=network)
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    assert not (out / "summary.json").exists()
+    assert not (out / "edges.parquet").exists()
+    return " ".join(result.output.split())
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("", "input has no rows"),
+        ("1,a,yesterday,,,p\n2,b,last week,,,p\n", "bad_timestamp: 2"),
+        ("1,a,1600000000000,,,p\n2,b,1600000001000,,,p\n", "look like milliseconds"),
+        (",a,1600000000,,,p\n2,,1600000000,,,p\n", "missing_account_id: 1"),
+    ],
+)
+def test_unusable_input_is_refused_clearly(tmp_path: Path, body: str, message: str) -> None:
+    assert message in _fails(tmp_path, csv(tmp_path / "in.csv", body))
+
+
+def test_empty_file_missing_columns_and_absurd_windows(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    assert "empty" in _fails(tmp_path, empty)
+    no_time = tmp_path / "no_time.csv"
+    no_time.write_text("message_id,account_id\n1,a\n")
+    assert "missing required column(s): timestamp" in _fails(tmp_path, no_time)
+    no_urls = tmp_path / "no_urls.csv"
+    no_urls.write_text("message_id,account_id,timestamp\n1,a,1\n")
+    assert "needs a 'urls' column" in _fails(tmp_path, no_urls, network="co_link")
+    source = csv(tmp_path / "in.csv", good_rows())
+    for window in ("-1", "99999999"):
+        result = detect(source, tmp_path / "w", window=window)
+        assert result.exit_code == 2
+        assert "window" in result.output
+
+
+def test_some_bad_rows_are_counted_and_duplicates_keep_the_first(tmp_path: Path) -> None:
+    body = good_rows(40) + "40,acc0,not a time,,,post0\n" + "0,acc3,1600000000,,,other\n"
+    source = csv(tmp_path / "in.csv", body)
+    out = tmp_path / "out"
+    result = detect(source, out, "--json", "--max-reject-fraction", "0.1")
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)["rows"]
+    assert rows == {
+        "read": 42,
+        "valid": 40,
+        "rejected": 2,
+        "rejects": {"bad_timestamp": 1, "duplicate_message_id": 1},
+    }
+
+
+def test_text_in_any_encoding_is_read_or_refused_with_a_hint(tmp_path: Path) -> None:
+    body = "".join(
+        f'{i},acc{i % 2},{1_600_000_000 + i},"Grüße aus Köln, straße {i // 2}",,\n'
+        for i in range(6)
+    )
+    latin = csv(tmp_path / "latin.csv", body, encoding="latin-1")
+    assert "--encoding" in _fails(tmp_path, latin, network="co_tweet")
+    out = tmp_path / "ok"
+    result = detect(latin, out, "--encoding", "latin-1", "--json", network="co_tweet")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["message_pairs"] == 3
+    weights = pq.read_table(out / "edges.parquet").column("weight").to_pylist()
+    assert weights == [3, 3]
+    evidence = pq.read_table(out / "evidence.parquet").column("text_1").to_pylist()
+    assert evidence[0].startswith("Grüße aus Köln")
