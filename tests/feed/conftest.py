@@ -5,9 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
 
 from kith.feed.rankers.base import Post
 from kith.feed.topics import TopicSpace
+from tests.web.conftest import Pages
 
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 SPACE = TopicSpace(("friends", "science", "sports", "surfing"))
@@ -37,3 +40,9 @@ def post(
 @pytest.fixture
 def space() -> TopicSpace:
     return SPACE
+
+
+@pytest.fixture
+def pages(app: FastAPI, client: TestClient) -> Pages:
+    """Browser-like visitors on the running app (the web shell's helper)."""
+    return Pages(app)

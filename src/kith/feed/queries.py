@@ -274,6 +274,13 @@ def own_posts(
     return list(db.scalars(query.order_by(Post.id.desc()).limit(limit)))
 
 
+def posts_by_id(db: Session, post_ids: Sequence[int]) -> list[Post]:
+    """Posts by id, for ids that already passed an access check (e.g. :func:`still_visible`)."""
+    if not post_ids:
+        return []
+    return list(db.scalars(select(Post).where(Post.id.in_(post_ids))))
+
+
 def still_visible(db: Session, viewer: User, post_ids: Sequence[int]) -> set[int]:
     """Those of ``post_ids`` the viewer may see now (through the feed's access rules)."""
     if not post_ids:

@@ -151,6 +151,8 @@ class ServedPage:
     items: list[ServedItem]
     card: Card | None
     next_cursor: str | None
+    # This page's own cursor (same page again), when it served anything or a card.
+    cursor: str | None
     minutes_today: float
     budget_minutes: int
     uses_activity: bool
@@ -218,7 +220,11 @@ def do_serve_page(
     allowed = goals.daily_budget_minutes + (day.extra_minutes if day else 0)
 
     def page_of(
-        items: list[ServedItem], card: Card | None, nxt: str | None, hidden: int
+        items: list[ServedItem],
+        card: Card | None,
+        nxt: str | None,
+        hidden: int,
+        here: str | None,
     ) -> ServedPage:
         return ServedPage(
             ranker=state.ranker,
@@ -226,6 +232,7 @@ def do_serve_page(
             items=items,
             card=card,
             next_cursor=nxt,
+            cursor=here,
             minutes_today=spent,
             budget_minutes=allowed,
             uses_activity=learning,
@@ -241,7 +248,8 @@ def do_serve_page(
         assert key is not None
         db.commit()
         # The same page, once the user has chosen to continue.
-        return page_of([], card, state.encode(key), 0)
+        here = state.encode(key)
+        return page_of([], card, here, 0, here)
 
     query = visible_posts(viewer).order_by(Post.created_at.desc(), Post.id.desc())
     if not spec.infinite_scroll:
@@ -311,15 +319,16 @@ def do_serve_page(
         ctx = explain.Context(author.display_name, circle, mix, learning, post.label)
         served.append(ServedItem(post, author, circle, item.why, explain.reasons(item.why, ctx)))
     _record(db, viewer, served, state, learning, now)
-    key = _cursor_key(db, now=now, create=True) if more else None
+    key = _cursor_key(db, now=now, create=True) if served else None
     try:
         db.commit()
     except IntegrityError:
         # Two first-ever pages raced to create the cursor key; the other one won.
         db.rollback()
         raise Conflict("the feed changed while serving; retry", code="concurrent-change") from None
-    nxt = follow.encode(key) if key is not None else None
-    return page_of(served, page.card, nxt, len(filtered.hidden))
+    nxt = follow.encode(key) if key is not None and more else None
+    this_page = state.encode(key) if key is not None else None
+    return page_of(served, page.card, nxt, len(filtered.hidden), this_page)
 
 
 def _candidate(

@@ -62,6 +62,7 @@ from kith.web.routes import (
     alerts,
     blocks,
     circles,
+    feed,
     friends,
     intents,
     maps,
@@ -100,6 +101,7 @@ SECTIONS: tuple[Section, ...] = (
     Section("Intents", "/intents", intents.router),
     Section("Alerts", "/alerts", alerts.router),
     Section("Who's up?", "/partners", partners.router, badge=partners.unanswered_count),
+    Section("Feed", "/feed", feed.router),
 )
 # Routes outside the nav (sign-up, log-in, log-out, the front door).
 PUBLIC_ROUTERS: tuple[APIRouter, ...] = (accounts.router,)
