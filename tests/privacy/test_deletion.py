@@ -75,10 +75,10 @@ def everything(
     return build_everything(client, world, clock, settings)
 
 
-def test_the_scan_sees_everything_before_deletion(
-    settings: Settings, everything: Everything
+def test_deleting_leaves_nothing_anywhere_and_retries_say_deleted(
+    client: TestClient, settings: Settings, everything: Everything
 ) -> None:
-    """The scan finds the subject in every kind of table it should; else it proves nothing."""
+    # The scan finds the subject in every kind of table it should; else it proves nothing.
     tables = {hit.split(".", 1)[0] for hit in scan(settings, everything)}
     expected = {
         "users", "auth_sessions", "circles", "friendships", "friend_requests", "blocks",
@@ -88,18 +88,18 @@ def test_the_scan_sees_everything_before_deletion(
     }  # fmt: skip
     assert expected <= tables, expected - tables
 
-
-def test_deleting_leaves_nothing_anywhere(
-    client: TestClient, settings: Settings, everything: Everything
-) -> None:
-    assert delete_me(client, everything.subject.headers).status_code == 204
+    headers = everything.subject.headers
+    assert delete_me(client, headers).status_code == 204
     assert scan(settings, everything) == []
+    # A retry with the same token (the answer was lost) is told it is done.
+    assert delete_me(client, headers).status_code == 204
+    assert delete_me(client, {"Authorization": "Bearer kith_not-a-token"}).status_code == 401
     # The account is gone for everyone: no log-in, no profile, the old token is dead.
     r = client.post("/api/v1/sessions", json={"username": SUBJECT, "password": PASSWORD})
     assert r.status_code == 401
     friend = everything.friend
     assert client.get(f"/api/v1/users/{SUBJECT}", headers=friend.headers).status_code == 404
-    assert client.get("/api/v1/me", headers=everything.subject.headers).status_code == 401
+    assert client.get("/api/v1/me", headers=headers).status_code == 401
     # The friend's own data is intact, and her ledger says who saw her: "a deleted account".
     assert client.get("/api/v1/me", headers=friend.headers).status_code == 200
     ledger = client.get("/api/v1/me/ledger", headers=friend.headers).json()["entries"]
@@ -111,48 +111,24 @@ def test_deleting_leaves_nothing_anywhere(
     assert all(SUBJECT_NAME not in s for s in summary["sentences"])
 
 
-def test_retrying_with_the_same_token_answers_deleted(
-    client: TestClient, everything: Everything
-) -> None:
-    headers = everything.subject.headers
-    assert delete_me(client, headers).status_code == 204
-    assert delete_me(client, headers).status_code == 204
-    # Another token that never deleted anything is simply not logged in.
-    other = {"Authorization": "Bearer kith_not-a-token"}
-    assert delete_me(client, other).status_code == 401
-
-
-def test_wrong_password_or_no_token_deletes_nothing(
+def test_nothing_is_deleted_without_the_password_or_after_a_crash(
     client: TestClient, settings: Settings, everything: Everything
 ) -> None:
+    def without_failures(hits: list[str]) -> list[str]:
+        return [hit for hit in hits if not hit.startswith("login_failures")]
+
     before = scan(settings, everything)
-    r = delete_me(client, everything.subject.headers, password="not my password")
+    headers = everything.subject.headers
+    r = delete_me(client, headers, password="not my password")
     assert r.status_code == 401
     assert r.json()["type"].endswith("/invalid-credentials")
     assert client.request("DELETE", "/api/v1/me", json={"password": PASSWORD}).status_code == 401
-    r = client.request("DELETE", "/api/v1/me", headers=everything.subject.headers)
-    assert r.status_code == 422  # the password is required
-    # Only the failed-attempt counter grew; every other row is untouched.
-    after = [hit for hit in scan(settings, everything) if not hit.startswith("login_failures")]
-    assert after == [hit for hit in before if not hit.startswith("login_failures")]
-
-
-def test_nobody_can_delete_someone_else(
-    client: TestClient, world: World, settings: Settings, everything: Everything
-) -> None:
-    """DELETE /me only ever names the caller; the victim's password does not help."""
+    assert client.request("DELETE", "/api/v1/me", headers=headers).status_code == 422
+    # Someone else's session deletes only its own account, whatever password is tried.
     friend = everything.friend
-    r = delete_me(client, friend.headers, password=PASSWORD + "x")
-    assert r.status_code == 401
-    assert delete_me(client, friend.headers).status_code == 204  # she deletes herself only
-    assert client.get("/api/v1/me", headers=everything.subject.headers).status_code == 200
-    assert client.get("/api/v1/me", headers=friend.headers).status_code == 401
-
-
-def test_a_crash_midway_leaves_everything(
-    client: TestClient, settings: Settings, everything: Everything
-) -> None:
-    """A failure after rows were already deleted rolls all of it back: all or nothing."""
+    assert delete_me(client, friend.headers, password=PASSWORD + "x").status_code == 401
+    # Only the failed-attempt counter grew; every other row is untouched.
+    assert without_failures(scan(settings, everything)) == without_failures(before)
     before = scan(settings, everything)
 
     def crash(db: Any, user: User) -> None:
@@ -164,10 +140,11 @@ def test_a_crash_midway_leaves_everything(
     deletion.register_deleter("zz-test-crash", crash)
     try:
         with pytest.raises(RuntimeError):
-            delete_me(client, everything.subject.headers)
+            delete_me(client, headers)
     finally:
         deletion.unregister_deleter("zz-test-crash")
     assert scan(settings, everything) == before
-    # And a retry after the "restart" completes it.
-    assert delete_me(client, everything.subject.headers).status_code == 204
+    # A retry after the "restart" completes it, and the friend's account is untouched.
+    assert delete_me(client, headers).status_code == 204
     assert scan(settings, everything) == []
+    assert client.get("/api/v1/me", headers=friend.headers).status_code == 200
