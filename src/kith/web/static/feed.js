@@ -7,7 +7,7 @@
     var total = 0;
     sliders.forEach(function (s) { total += Number(s.value); });
     sliders.forEach(function (s) {
-      var out = form.querySelector('output[data-share-for="' + s.dataset.topic + '"]');
+      var out = form.querySelector('[data-share-for="' + s.dataset.topic + '"]');
       if (out) { out.textContent = total > 0 ? Math.round(100 * Number(s.value) / total) + "%" : "0%"; }
     });
   }
