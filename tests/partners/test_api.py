@@ -16,6 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from kith.clock import FixedClock
+from kith.config import Settings
 from tests.conftest import Person, World
 
 MONDAY = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -360,7 +361,41 @@ def test_history_expires_with_the_owners_retention(town: World, people: dict[str
 
 
 def test_no_friends_is_an_empty_list(town: World, few: dict[str, Person]) -> None:
+    # Nobody has any history yet: every friend is listed, with nothing to go on.
+    r = suggestions(town, few["ana"], next_sunday())
+    assert r.status_code == 200, r.text
+    assert [s["username"] for s in r.json()] == ["ben", "cid", "dee"]
+    assert all(s["reasons"] == [] for s in r.json())
     r = suggestions(town, few["eve"], next_sunday())
     assert r.status_code == 200
     assert r.json() == []
     assert town.get(None, "/api/v1/suggestions").status_code == 401
+
+
+def test_answers_feed_back_into_training(
+    town: World,
+    people: dict[str, Person],
+    settings: Settings,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """kith partners retrain learns from the yes/no answers; the server then uses it."""
+    from typer.testing import CliRunner
+
+    from kith.cli.main import app as cli
+
+    out = tmp_path / "retrained.json"
+    monkeypatch.setenv("KITH_DATABASE_URL", settings.database_url)
+    as_of = iso(next_sunday() - timedelta(days=1))
+    args = ["partners", "retrain", "--out", str(out), "--as-of", as_of]
+    refused = CliRunner().invoke(cli, [*args, "--min-questions", "4"])
+    assert refused.exit_code == 2, refused.output
+    assert "3 answered invites" in refused.output  # Ben's yes and Dee's no, three times
+    result = CliRunner().invoke(cli, [*args, "--min-questions", "3"])
+    assert result.exit_code == 0, result.output
+    monkeypatch.setenv("KITH_PARTNERS_MODEL", str(out))
+    r = suggestions(town, people["ana"], next_sunday())
+    assert r.status_code == 200
+    assert r.headers["Kith-Model"] == "logistic"
+    assert "Kith-Model-Note" not in r.headers
+    assert r.json()[0]["username"] == "ben"

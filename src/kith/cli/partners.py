@@ -218,6 +218,65 @@ def suggest(
     console.print(table_out)
 
 
+@app.command()
+def retrain(
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", "-o", help="Where to write the model (default: where the server looks)."
+        ),
+    ] = None,
+    kind: Annotated[
+        str, typer.Option(help="logistic (robust on few answers) or boosted.")
+    ] = "logistic",
+    min_questions: Annotated[
+        int, typer.Option(help="Refuse to train on fewer answered invites.", min=1)
+    ] = 20,
+    as_of: Annotated[
+        str | None, typer.Option(help="Use invites that started before this time (default: now).")
+    ] = None,
+) -> None:
+    """Train on this instance's own invites and answers (yes / no) and save the model."""
+    from kith.clock import utc_now
+    from kith.config import get_settings
+    from kith.partners.feedback import answered_questions
+    from kith.partners.models.base import model_classes
+    from kith.partners.serving import model_path
+    from kith.storage.engine import Database
+
+    classes = model_classes()
+    if kind not in ("logistic", "boosted"):
+        raise _fail(f"--kind must be logistic or boosted, not {kind!r}")
+    target = out or model_path()
+    try:
+        settings = get_settings()
+    except ValueError as exc:
+        raise _fail(f"configuration error: {exc}") from exc
+    database = Database(settings)
+    try:
+        with _steps(3, quiet=False) as step, database.session() as db:
+            step("building questions from answers")
+            moment = _moment(as_of, "--as-of") if as_of else utc_now()
+            data = answered_questions(db, now=moment)
+            if data.questions < min_questions or len(set(data.labels.tolist())) < 2:
+                raise _fail(
+                    f"{data.questions} answered invites with both a yes and a no among them; "
+                    f"need at least {min_questions} (see --min-questions)"
+                )
+            step("training")
+            model = classes[kind]().fit(data.features, data.labels)
+            step("saving")
+            model.save(target)
+    except KithError as exc:
+        raise _fail(exc.detail) from exc
+    finally:
+        database.dispose()
+    console.print(
+        f"[green]Saved[/green] {model.kind} model to {target} "
+        f"({data.questions} answered invites, {len(data.labels)} answers)"
+    )
+
+
 def eval_partners(
     checkins: CheckinsOption,
     friendships: FriendshipsOption,

@@ -107,7 +107,8 @@ class FeatureBuilder:
         self.friends = {u: frozenset(int(f) for f in fs) for u, fs in friends.items()}
         self.colocations = colocations if colocations is not None else CoLocations.build(history)
         users, starts = np.unique(history.user, return_index=True)
-        ends = np.append(starts[1:], len(history.user))
+        # An empty history (nobody has done anything yet) has no spans at all.
+        ends = np.append(starts[1:], len(history.user)) if len(users) else starts
         self._span = {int(u): (int(s), int(e)) for u, s, e in zip(users, starts, ends, strict=True)}
 
     def _prefix(self, user: int, horizon: int) -> tuple[int, int]:
