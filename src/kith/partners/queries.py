@@ -42,7 +42,7 @@ from kith.partners.tables import (
     PartnerEvent,
     PartnerSettings,
 )
-from kith.presence.access import GrantBook, grant_books
+from kith.presence.access import grant_books
 from kith.presence.geo import Precision, coarsen
 from kith.presence.models import Meetup, Presence, PresenceSettings
 
@@ -134,15 +134,35 @@ def planning_history(
     def keep(user: int, at: datetime) -> bool:
         return user in wanted and since[user] <= at < now
 
-    for event in db.scalars(
-        select(PartnerEvent).where(PartnerEvent.user_id.in_(ids), PartnerEvent.at < now)
+    # Plain columns, not ORM objects: a suggestion reads thousands of rows and must stay fast.
+    codes: dict[str, int] = {}
+    places: dict[str, tuple[int, int]] = {}
+    precisions = {
+        f: books[f].precision_for(viewer.id, helping.links[f].their_circle_id)
+        for f in helping.helping
+    }
+    for event_id, user_id, activity, cell, at in db.execute(
+        select(
+            PartnerEvent.id,
+            PartnerEvent.user_id,
+            PartnerEvent.activity,
+            PartnerEvent.cell,
+            PartnerEvent.at,
+        ).where(PartnerEvent.user_id.in_(ids), PartnerEvent.at < now)
     ):
-        if not keep(event.user_id, event.at):
+        if not keep(user_id, at):
             continue
-        cell = _visible(event, viewer.id, helping, books)
-        place, area = _h3(cell) if cell else (_private_key(event.id),) * 2
-        out.add(event.user_id, event.at, place, area, _activity_code(event.activity))
-        out.used.add(event.user_id)
+        seen = _visible(cell, user_id == viewer.id, precisions.get(user_id, Precision.OFF))
+        if seen is None:
+            place = area = _private_key(event_id)
+        else:
+            if seen not in places:
+                places[seen] = _h3(seen)
+            place, area = places[seen]
+        if activity not in codes:
+            codes[activity] = _activity_code(activity)
+        out.add(user_id, at, place, area, codes[activity])
+        out.used.add(user_id)
 
     for meetup in db.scalars(
         select(Meetup).where(
@@ -163,19 +183,15 @@ def planning_history(
     return out
 
 
-def _visible(
-    event: PartnerEvent, viewer_id: int, helping: Helpers, books: dict[int, GrantBook]
-) -> str | None:
-    """The event's cell as the viewer may see it now, or None."""
-    if event.cell is None:
+def _visible(cell: str | None, own: bool, granted: Precision) -> str | None:
+    """A stored cell as the viewer may see it now (``granted`` by its owner), or None."""
+    if cell is None:
         return None
-    if event.user_id == viewer_id:
-        return event.cell
-    link = helping.links[event.user_id]
-    precision = books[event.user_id].precision_for(viewer_id, link.their_circle_id)
-    if precision is Precision.OFF:
+    if own:
+        return cell
+    if granted is Precision.OFF:
         return None
-    return coarsen(event.cell, precision)  # never finer than stored, nor than granted
+    return coarsen(cell, granted)  # never finer than stored, nor than granted
 
 
 def _add_invites(
