@@ -20,6 +20,7 @@ from kith.errors import Conflict, InvalidInput, NotFound
 from kith.partners.access import access_invite_as_invitee, history_scopes
 from kith.partners.activities import Activity, parse_activity
 from kith.partners.plans import check_plan
+from kith.partners.queries import DEFAULT_HISTORY_DAYS
 from kith.partners.tables import (
     ANSWERS,
     CHECKIN,
@@ -42,8 +43,6 @@ NOTE_MAX = 200
 # Checking in twice within this time at the same activity is one check-in (double taps,
 # retries after a dropped connection).
 CHECKIN_DEDUPE = timedelta(minutes=10)
-# presence_settings.history_days when the user never changed it (presence's default).
-DEFAULT_HISTORY_DAYS = 30
 
 
 def shared_cell(
