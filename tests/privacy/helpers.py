@@ -29,6 +29,7 @@ SUBJECT_ID = 7_654_321
 SUBJECT = "zorblatt"
 SUBJECT_NAME = "Zorblatt Quimby"
 ACTIVITY = "climbing"
+PARTNER_ACTIVITY = "gym"  # partners take activities from a fixed list
 # The friend is 6 km away: never in the subject's block or neighbourhood cell.
 FRIEND_EAST_M = 6000.0
 
@@ -179,8 +180,67 @@ def build_everything(
     ok(client.get("/api/v1/nearby", headers=h))
     ok(client.get("/api/v1/intents", headers=climber.headers))
 
+    use_feed_and_partners(client, everything, clock)
+
     job = ok(client.post("/api/v1/me/export/jobs", headers=h), 202)
     everything.export_job_id = job["id"]
     r = client.post("/api/v1/sessions", json={"username": SUBJECT, "password": "wrong-password"})
     assert r.status_code == 401
     return everything
+
+
+def use_feed_and_partners(client: TestClient, everything: Everything, clock: FixedClock) -> None:
+    """Posts, feedback, goals, profile; check-ins, invites both ways, the history switch."""
+    h, fh = everything.subject.headers, everything.friend.headers
+    ok(
+        client.post("/api/v1/posts", json={"text": "Bouldering tonight at the wall"}, headers=h),
+        201,
+    )
+    theirs = ok(client.post("/api/v1/posts", json={"text": "New shoes!"}, headers=fh), 201)
+    ok(client.get("/api/v1/feed", headers=h))
+    ok(
+        client.post(
+            f"/api/v1/feed/items/{theirs['id']}/engagement", json={"kind": "like"}, headers=h
+        ),
+        204,
+    )
+    ok(
+        client.post(
+            f"/api/v1/feed/items/{theirs['id']}/feedback", json={"feedback": "more"}, headers=h
+        )
+    )
+    ok(client.get("/api/v1/feed", headers=fh))
+    lat, lon = everything.positions[0]
+    ok(
+        client.post(
+            "/api/v1/me/check-ins",
+            json={"activity": PARTNER_ACTIVITY, "lat": lat, "lon": lon},
+            headers=h,
+        ),
+        201,
+    )
+    ok(client.put("/api/v1/me/partner-settings", json={"history_helps": "friends"}, headers=h))
+    start = clock.now() + timedelta(days=1)
+    window = {"starts_at": start.isoformat(), "ends_at": (start + timedelta(hours=2)).isoformat()}
+    mine = ok(
+        client.post(
+            "/api/v1/invites",
+            json={"activity": PARTNER_ACTIVITY, **window, "invitees": [everything.friend.username]},
+            headers=h,
+        ),
+        201,
+    )
+    ok(client.put(f"/api/v1/invites/{mine['id']}/answer", json={"answer": "yes"}, headers=fh))
+    theirs_invite = ok(
+        client.post(
+            "/api/v1/invites",
+            json={"activity": "tennis", **window, "invitees": [SUBJECT]},
+            headers=fh,
+        ),
+        201,
+    )
+    ok(
+        client.put(
+            f"/api/v1/invites/{theirs_invite['id']}/answer", json={"answer": "maybe"}, headers=h
+        )
+    )

@@ -84,7 +84,8 @@ def test_deleting_leaves_nothing_anywhere_and_retries_say_deleted(
         "users", "auth_sessions", "circles", "friendships", "friend_requests", "blocks",
         "sharing_grants", "presence_settings", "presences", "location_history", "intents",
         "alerts", "alert_pair_states", "meetups", "ledger_entries", "consents",
-        "export_jobs", "login_failures",
+        "export_jobs", "login_failures", "feed_posts", "feed_events", "invites", "invitees",
+        "partner_events", "partner_settings",
     }  # fmt: skip
     assert expected <= tables, expected - tables
 

@@ -32,6 +32,8 @@ NOT_THE_SUBJECTS_DATA = {
     "/api/v1/sharing": "the viewer's own grants: how precisely *she* shares with the subject",
     "/api/v1/meetups": "a meetup is a record both people agreed to; each reads their own copy",
     "/api/v1/meetups/{meetup_id}.ics": "the same meetup, as a calendar file",
+    "/api/v1/invites": "invites the subject sent to the viewer: messages addressed to her",
+    "/api/v1/invites/{invite_id}": "one such invite",
 }
 
 # Reads that show the subject's data without a ledger entry today. Each is a bug owned by
