@@ -30,6 +30,7 @@ MAX_ID = 2_147_483_647
 # More than anyone's inbox holds: alerts expire and the daily budget is at most 50.
 INBOX_LIMIT = 200
 TIMEZONE_MAX_CHARS = 64
+QUIET_FIELDS = ("quiet_hours.start", "quiet_hours.end")
 
 
 def _inbox(page: Member, *, after: int, fragment: bool) -> Response:
@@ -128,18 +129,24 @@ def update_settings(page: MemberPage, form: PostedForm) -> Response:
         timezone = form.text("timezone").strip()
         if len(timezone) > TIMEZONE_MAX_CHARS:
             raise InvalidInput("timezone must be an IANA name like Europe/Lisbon", field="timezone")
-        settings, notified = actions.do_update_alert_settings(
-            page.db,
-            page.user,
-            daily_budget=read_int(
-                form, "daily_budget", "The daily limit", low=0, high=MAX_DAILY_BUDGET
-            ),
-            quiet_hours=quiet_hours(),
-            open_to_hang_out=form.text("open_to_hang_out") == "on",
-            timezone=timezone or None,
-            now=page.now,
-            live=state.live,
-        )
+        try:
+            settings, notified = actions.do_update_alert_settings(
+                page.db,
+                page.user,
+                daily_budget=read_int(
+                    form, "daily_budget", "The daily limit", low=0, high=MAX_DAILY_BUDGET
+                ),
+                quiet_hours=quiet_hours(),
+                open_to_hang_out=form.text("open_to_hang_out") == "on",
+                timezone=timezone or None,
+                now=page.now,
+                live=state.live,
+            )
+        except InvalidInput as exc:
+            if exc.field not in QUIET_FIELDS:
+                raise
+            # The action names its JSON fields; the form says it in words.
+            raise InvalidInput("quiet hours must be times like 22:00", field="quiet_start") from exc
         state.events.publish(notified)  # after the action's commit
         return settings
 

@@ -96,7 +96,10 @@ def post_intent(page: MemberPage, form: PostedForm) -> Response:
             return None, page.now + read_choice(form, "hours", NOW_HOURS, "how long")
         if when == "later":
             starts = times.parse(form.text("starts_at"), "The start", "starts_at")
-            return starts, times.parse(form.text("ends_at"), "The end", "ends_at")
+            ends = times.parse(form.text("ends_at"), "The end", "ends_at")
+            if ends <= starts:  # said here in words; the action names its fields
+                raise InvalidInput("the end must be after the start", field="ends_at")
+            return starts, ends
         raise InvalidInput("choose now or a time", field="when")
 
     def post() -> Posted:

@@ -160,9 +160,7 @@ def update_location(page: MemberPage, form: PostedForm) -> Response:
         except InvalidInput as exc:
             if exc.code != "implausible-location":
                 raise
-            raise InvalidInput(
-                f"kith did not take that position: {exc.detail}", field=exc.field
-            ) from exc
+            raise InvalidInput(f"that position was refused: {exc.detail}", field=exc.field) from exc
         state.events.publish(outcome.notified)  # after the action's commit
         return outcome
 
