@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     login_max_failures_per_account: int = Field(default=5, ge=1)
     login_max_failures_per_client: int = Field(default=20, ge=1)
 
+    # "Who's up for it?": the trained model this instance serves (`kith partners train`).
+    partners_model: Path = Path("var/models/partners.json")
+
     # Map tiles for the web app; empty means a plain background (works offline).
     tile_url: str = ""
 

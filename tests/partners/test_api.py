@@ -84,9 +84,9 @@ def town(client: TestClient) -> World:
 
 
 @pytest.fixture
-def no_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def no_model(tmp_path: Path, settings: Settings) -> Path:
     path = tmp_path / "absent.json"
-    monkeypatch.setenv("KITH_PARTNERS_MODEL", str(path))
+    settings.partners_model = path
     return path
 
 
@@ -393,7 +393,7 @@ def test_answers_feed_back_into_training(
     assert "3 answered invites" in refused.output  # Ben's yes and Dee's no, three times
     result = CliRunner().invoke(cli, [*args, "--min-questions", "3"])
     assert result.exit_code == 0, result.output
-    monkeypatch.setenv("KITH_PARTNERS_MODEL", str(out))
+    settings.partners_model = out  # the server reads the model path from its settings
     r = suggestions(town, people["ana"], next_sunday())
     assert r.status_code == 200
     assert r.headers["Kith-Model"] == "logistic"

@@ -12,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from kith.clock import FixedClock
+from kith.config import Settings
 from kith.partners.features import COLUMNS, FeatureMatrix
 from kith.partners.models.learned import LogisticPartnerModel
 from tests.conftest import World
@@ -22,11 +23,11 @@ SUNDAY_10 = datetime(2026, 3, 29, 10, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def model_file(world: SyntheticWorld, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def model_file(world: SyntheticWorld, tmp_path: Path, settings: Settings) -> Path:
     """A logistic model trained on the synthetic tennis world, saved where the server looks."""
     path = tmp_path / "models" / "partners.json"
     LogisticPartnerModel(C=1.0).fit(world.train, world.train_labels).save(path)
-    monkeypatch.setenv("KITH_PARTNERS_MODEL", str(path))
+    settings.partners_model = path
     return path
 
 

@@ -57,7 +57,9 @@ LEDGER_PURPOSE = "suggested as a partner for a plan"
 
 
 def model_path() -> Path:
-    """Where this instance's model lives (``$KITH_PARTNERS_MODEL`` or the default)."""
+    """The model file when no settings are at hand (CLI defaults): ``$KITH_PARTNERS_MODEL``.
+
+    The server passes ``settings.partners_model`` (the same variable, read once)."""
     return Path(os.environ.get(MODEL_ENV) or DEFAULT_MODEL_PATH)
 
 

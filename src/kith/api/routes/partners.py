@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 from pydantic import AwareDatetime
 
-from kith.api.deps import DB, CurrentUser, IdPath, Now
+from kith.api.deps import DB, CurrentUser, IdPath, Now, State
 from kith.partners import actions, queries, schemas
 from kith.partners.activities import Activity
 from kith.partners.plans import DEFAULT_LIMIT, MAX_LIMIT, check_plan
@@ -53,6 +53,7 @@ NOTE_HEADER = "Kith-Model-Note"
 def suggestions(
     user: CurrentUser,
     db: DB,
+    state: State,
     now: Now,
     response: Response,
     activity: Activity,
@@ -62,7 +63,7 @@ def suggestions(
 ) -> list[SuggestionOut]:
     """Friends ranked by how likely each is up for the plan, with reasons to check."""
     plan = check_plan(activity, starts_at, ends_at, now=now)
-    result = suggest(db, user, plan, limit=limit, now=now)
+    result = suggest(db, user, plan, limit=limit, now=now, path=state.settings.partners_model)
     response.headers[MODEL_HEADER] = result.model
     if result.note:
         response.headers[NOTE_HEADER] = result.note

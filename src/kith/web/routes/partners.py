@@ -90,7 +90,14 @@ def partners_page(
         try:
             starts, ends = _window(day, start, end, zone)
             plan = check_plan(activity, starts, ends, now=page.now)
-            result = suggest(page.db, page.user, plan, limit=DEFAULT_LIMIT, now=page.now)
+            result = suggest(
+                page.db,
+                page.user,
+                plan,
+                limit=DEFAULT_LIMIT,
+                now=page.now,
+                path=page.settings.partners_model,
+            )
         except KithError as exc:
             error = exc
     return page.render(
