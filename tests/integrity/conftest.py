@@ -56,12 +56,21 @@ def write_messages(path: Path, rows: list[dict[str, Any]]) -> Path:
 
 @pytest.fixture(scope="session")
 def spark() -> Iterator[Any]:
-    """One local[2] Spark session for the whole test session."""
+    """One local[2] Spark session for the whole test session, tuned for tiny inputs:
+    on a hundred rows Spark's time goes to per-job overhead (planning, code
+    generation, JIT, shuffles), not to the data, so each of those is cut down."""
     pyspark = pytest.importorskip("pyspark.sql", reason="pyspark (the spark extra) not installed")
     session = (
         pyspark.SparkSession.builder.master("local[2]")
         .appName("kith-integrity-tests")
-        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.sql.shuffle.partitions", "1")
+        .config("spark.default.parallelism", "1")
+        # Compiling generated Java per stage costs far more than interpreting 100 rows.
+        .config("spark.sql.codegen.wholeStage", "false")
+        # Adaptive re-planning adds work per shuffle that only pays off on big data.
+        .config("spark.sql.adaptive.enabled", "false")
+        # The quick JIT tier only: a short-lived test JVM never earns back full C2.
+        .config("spark.driver.extraJavaOptions", "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC")
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.session.timeZone", "UTC")

@@ -11,6 +11,8 @@ from kith.integrity.networks import DetectConfig, EngineName
 from kith.integrity.pipeline import compute_edges
 from tests.integrity.conftest import write_messages
 
+pytestmark = pytest.mark.spark
+
 T0 = 1_600_000_000
 
 

@@ -17,6 +17,7 @@ from kith.api.routes import (
     alerts,
     feed,
     friends,
+    integrity,
     owntracks,
     partners,
     presence,
@@ -35,7 +36,18 @@ API_PREFIX = "/api/v1"
 
 def api_router() -> APIRouter:
     router = APIRouter(prefix=API_PREFIX)
-    for module in (system, accounts, friends, presence, alerts, owntracks, privacy, partners, feed):
+    for module in (
+        system,
+        accounts,
+        friends,
+        presence,
+        alerts,
+        owntracks,
+        privacy,
+        partners,
+        feed,
+        integrity,
+    ):
         router.include_router(module.router)
     return router
 

@@ -18,6 +18,7 @@ MODEL_MODULES: tuple[str, ...] = (
     "kith.privacy.models",
     "kith.partners.tables",
     "kith.feed.models",
+    "kith.integrity.models",
 )
 
 
