@@ -1,9 +1,10 @@
 """The presence pages in real chromium: two close friends meet over coffee.
 
 Ana and Ben (two browser contexts) are close friends sharing their neighbourhood.
-Each says where they are ("I'm at ..." on the map), Ana posts "up for coffee" and
-opens her inbox, Ben posts a matching intent, and Ana's inbox shows the alert live,
-without a reload; she answers "I'm in" and the meetup appears on both sides.
+Ana says where she is with "I'm at ...", Ben with the browser's geolocation. Ana
+posts "up for coffee" and opens her inbox, Ben posts a matching intent, and Ana's
+inbox shows the alert live, without a reload; she answers "I'm in" and the meetup
+appears on both sides.
 
 Set ``KITH_SCREENSHOT_DIR`` to keep screenshots of the four pages for a look.
 """
@@ -110,7 +111,14 @@ def test_matching_intents_alert_live_and_become_a_meetup(browser: Any, live_serv
     ana.locator(".map").click()
     expect(ana.get_by_label("Latitude")).not_to_have_value("")
     _im_at(ana, live_server, *ANA_AT)
-    _im_at(ben, live_server, *BEN_AT)
+    # Ben lets the browser tell kith where he is.
+    ben.context.grant_permissions(["geolocation"], origin=live_server)
+    ben.context.set_geolocation({"latitude": float(BEN_AT[0]), "longitude": float(BEN_AT[1])})
+    ben.goto(live_server + "/map")
+    ben.get_by_role("button", name="Use my current location").click()
+    expect(ben.get_by_role("status").first).to_have_text(
+        "Location updated. Friends see it only as precisely as you share with them."
+    )
     # Each sees the other on the map, at neighbourhood precision, from cells only.
     ana.reload()
     friend = ana.locator('#nearby [data-username="ben"]')
