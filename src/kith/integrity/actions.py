@@ -277,7 +277,7 @@ def check_decision(action: Action, label: str | None, reason: str) -> tuple[str 
     """The cleaned (label, reason) of a decision, or a clear error."""
     reason = clean_text(reason, field="reason", max_len=REASON_MAX, multiline=True)
     if action is Action.LABEL:
-        if label is None:
+        if label is None or not label.strip():
             raise InvalidInput("a label decision needs the label text", field="label")
         return clean_text(label, field="label", max_len=DECISION_LABEL_MAX), reason
     if label is not None and label.strip():
