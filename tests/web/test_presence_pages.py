@@ -460,6 +460,10 @@ def test_intents_later_read_in_the_viewers_time_zone(pages: Pages, clock: FixedC
 
 
 BAD_INTENTS = [
+    (
+        {"when": "later", "starts_at": "0001-01-01T00:00+05:00", "ends_at": "2030-01-01T10:00"},
+        "The start is out of range.",
+    ),
     ({"activity": "other"}, "Write what you are up for, or choose it from the list."),
     ({"activity": "hacking"}, "Choose an activity from the list."),
     ({"activity": "other", "activity_other": "x" * 41}, None),
@@ -551,6 +555,8 @@ def test_matching_intents_alert_both_and_im_in_makes_a_meetup(
     assert carl.get(ics).status_code == 404
     assert carl.get("/alerts/meetups/99999.ics").status_code == 404
     assert carl.get("/alerts/meetups/0.ics").status_code == 400
+    assert carl.get("/alerts/new", params={"after": "x"}).status_code == 400
+    assert "That request was not understood." in carl.get("/alerts/new?after=-1").text
 
     # An answer stands.
     r = ana.submit("/alerts/respond", {"id": alert_id, "answer": "not_now"}, from_page="/alerts")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Protocol, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -98,7 +98,10 @@ class Times:
             ) from None
         if value.tzinfo is None:
             value = value.replace(tzinfo=self.zone)
-        return value
+        try:
+            return value.astimezone(UTC)
+        except OverflowError:  # the year 1 or 9999 moved across the date line
+            raise InvalidInput(f"{label} is out of range", field=field) from None
 
 
 def viewer_times(page: Member) -> Times:
