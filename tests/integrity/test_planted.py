@@ -1,4 +1,5 @@
-"""Planted campaigns in the real German-election data come out at the top.
+"""Planted campaigns in the real German-election data come out at the top, through
+``kith eval integrity`` as an operator runs it.
 
 The data has unlabelled coordinated groups of its own (CooRTweet's authors found
 them), so precision counts only cases that were not already there before planting:
@@ -7,31 +8,37 @@ numbers, including the strict ones."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
-import duckdb
-import pyarrow.parquet as pq
+from typer.testing import CliRunner
 
-from kith.integrity.datasets import GERMAN_ELECTIONS, german_messages_sql
-from kith.integrity.evaluation import PlantSpec, plant_campaigns, planted_scores
-from kith.integrity.networks import DetectConfig
-from kith.integrity.pipeline import detect
+from kith.cli.main import app as cli
+from kith.integrity.datasets import GERMAN_ELECTIONS
 from tests.integrity.conftest import DATA, need
 
 
-def test_planted_groups_rank_among_the_new_top_cases(tmp_path: Path) -> None:
+def test_planted_groups_rank_among_the_new_top_cases() -> None:
     source = need(DATA / GERMAN_ELECTIONS)
-    messages = duckdb.connect().sql(german_messages_sql(source)).to_arrow_table()
-    config = DetectConfig(network="co_link", window=60)
-    pq.write_table(messages, tmp_path / "real.parquet")
-    before = detect(tmp_path / "real.parquet", config, tmp_path / "before")
-    assert before.summary["rows"]["rejects"] == {"missing_message_id": 3}
-    planted, groups = plant_campaigns(messages, PlantSpec(groups=10, seed=7))
-    pq.write_table(planted, tmp_path / "planted.parquet")
-    after = detect(tmp_path / "planted.parquet", config, tmp_path / "after")
-    known = frozenset(c.case_id for c in before.cases)
-    score = planted_scores(after.cases, groups, top_k=10, known=known)
-    assert score.recall >= 0.8
-    assert score.precision >= 0.8
+    args = ["eval", "integrity", "--data", str(source), "--seeds", "7", "--top", "10,50", "--json"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["rows_rejected"] == {"missing_message_id": 3}
+    assert report["cases_before_planting"] > 100  # the real data's own groups
+    top10 = report["seeds"]["7"]["10"]
+    assert top10["new_cases"]["recall"] >= 0.8
+    assert top10["new_cases"]["precision"] >= 0.8
     # Without discounting the real groups, all planted groups still sit in the top 50.
-    assert planted_scores(after.cases, groups, top_k=50).recall >= 0.8
+    assert report["seeds"]["7"]["50"]["strict"]["recall"] >= 0.8
+
+
+def test_eval_refuses_bad_options_readably(tmp_path: Path) -> None:
+    for args, message in (
+        (["--data", str(tmp_path / "none.parquet")], "no data at"),
+        (["--seeds", "one"], "comma-separated whole numbers"),
+        (["--top", "0"], "at least 1"),
+    ):
+        result = CliRunner().invoke(cli, ["eval", "integrity", *args])
+        assert result.exit_code == 2, result.output
+        assert message in result.output

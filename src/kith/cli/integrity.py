@@ -343,9 +343,6 @@ def eval_integrity(
     from kith.integrity.datasets import GERMAN_ELECTIONS, shared_data_dir
     from kith.integrity.planted import evaluate_planted, planted_steps
 
-    source = data or shared_data_dir(REPO_ROOT) / GERMAN_ELECTIONS
-    if not source.exists():
-        raise _fail(f"no data at {source} (pass --data or set KITH_SHARED_DATA)")
     try:
         seed_list = [int(s) for s in seeds.split(",") if s.strip()]
         top_list = [int(k) for k in top.split(",") if k.strip()]
@@ -353,6 +350,9 @@ def eval_integrity(
         raise _fail("--seeds and --top are comma-separated whole numbers") from exc
     if not seed_list or not top_list or min(top_list) < 1:
         raise _fail("give at least one seed and top-k values of at least 1")
+    source = data or shared_data_dir(REPO_ROOT) / GERMAN_ELECTIONS
+    if not source.exists():
+        raise _fail(f"no data at {source} (pass --data or set KITH_SHARED_DATA)")
     progress = _progress(transient=as_json)
     with progress, tempfile.TemporaryDirectory(prefix="kith-eval-") as tmp:
         task = progress.add_task("reading posts", total=planted_steps(seed_list))
