@@ -87,8 +87,13 @@ def _wipe(url: str) -> None:
 @pytest.fixture
 def settings(database_url: str) -> Settings:
     _wipe(database_url)
+    # The background purge is off: tests call kith.privacy.retention.purge themselves.
     return Settings(
-        database_url=database_url, env="test", password_hashing="fast", sqlite_synchronous="NORMAL"
+        database_url=database_url,
+        env="test",
+        password_hashing="fast",
+        sqlite_synchronous="NORMAL",
+        retention_interval_minutes=0,
     )
 
 

@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     login_max_failures_per_account: int = Field(default=5, ge=1)
     login_max_failures_per_client: int = Field(default=20, ge=1)
 
+    # How often the server purges expired data (intents, alerts, grants, history);
+    # 0 turns the background purge off (then run `kith purge` from cron).
+    retention_interval_minutes: int = Field(default=60, ge=0, le=24 * 60)
+
     # "Who's up for it?": the trained model this instance serves (`kith partners train`).
     partners_model: Path = Path("var/models/partners.json")
 

@@ -797,10 +797,7 @@ def test_every_route_is_in_the_sweep(lenient_client: TestClient) -> None:
 
 # Uncapped text the contract still has, each with its reason. An entry that gets its
 # maxLength must leave this list (the test says so), so it cannot go stale.
-KNOWN_UNCAPPED = {
-    # The OwnTracks app's own message format, described by hand; the body cap bounds it.
-    "POST /api/v1/owntracks body _type",
-}
+KNOWN_UNCAPPED: set[str] = set()
 
 
 def test_request_strings_are_capped_in_the_contract() -> None:
@@ -821,17 +818,7 @@ def test_request_strings_are_capped_in_the_contract() -> None:
 
 # Faults found in code this test's owner may not change, reported to its owner: they
 # are expected (on the named backends) until fixed, and then must leave this table.
-KNOWN_FAULTS: dict[str, tuple[frozenset[str], str]] = {
-    "POST /api/v1/intents | activity='\u00df\u00df": (
-        frozenset({"postgresql"}),
-        "presence/activities.py: the case-folded activity can outgrow String(40)",
-    ),
-    # Fixed for every route at once when create_app installs limits.NulInUrlRefusal.
-    "GET /api/v1/me/ledger | query what='ana\\x00'": (
-        frozenset({"postgresql"}),
-        "privacy: the raw ``what`` filter reaches SQL; PostgreSQL cannot compare NUL",
-    ),
-}
+KNOWN_FAULTS: dict[str, tuple[frozenset[str], str]] = {}
 
 
 @pytest.mark.parametrize("group", GROUPS)

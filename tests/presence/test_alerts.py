@@ -191,6 +191,7 @@ def test_friend_nearby_with_hysteresis(client: TestClient, world: World, clock: 
     clock.advance(timedelta(minutes=30))
     put_location(client, ben, *offset(*BASE, east_m=8000))
     clock.advance(timedelta(hours=3))
+    put_location(client, ana, *BASE)  # positions older than two hours are not matched
     put_location(client, ben, *offset(*BASE, east_m=200))
     assert len([a for a in alerts(client, ben) if a["kind"] == "nearby"]) >= 1
     history = client.get("/api/v1/alerts", headers=ana.headers).json()
@@ -280,3 +281,17 @@ def test_owntracks_http_mode(client: TestClient, world: World, clock: FixedClock
     assert r.status_code == 401
     r = client.post("/api/v1/owntracks", headers=headers, json={"_type": "location", "lat": 1})
     assert r.status_code == 422
+
+
+def test_stale_positions_are_not_matched(
+    client: TestClient, world: World, clock: FixedClock
+) -> None:
+    ana, ben = close_pair(client, world)
+    clock.advance(timedelta(hours=3))  # both positions are now three hours old
+    intent(client, ana, "coffee", clock.now())
+    intent(client, ben, "coffee", clock.now())
+    assert alerts(client, ana) == []
+    put_location(client, ana, *BASE)
+    assert alerts(client, ana) == []  # Ben's position is still stale
+    put_location(client, ben, *offset(*BASE, east_m=300))
+    assert len(alerts(client, ana)) == 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from fastapi import APIRouter, FastAPI
 
@@ -11,7 +12,7 @@ from kith import __version__
 from kith.accounts.passwords import Passwords
 from kith.api.deps import AppState
 from kith.api.errors import install_error_handlers
-from kith.api.limits import BodySizeLimit
+from kith.api.limits import BodySizeLimit, NulInUrlRefusal
 from kith.api.routes import (
     accounts,
     alerts,
@@ -28,6 +29,7 @@ from kith.clock import Clock, SystemClock
 from kith.config import Settings
 from kith.presence.events import InboxEvents
 from kith.presence.live import LivePositions
+from kith.privacy.retention import start_retention
 from kith.storage.engine import Database
 from kith.web.pages import install_web
 
@@ -61,9 +63,16 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await events.start()
+        retention = None
+        if settings.retention_interval_minutes:
+            retention = start_retention(
+                _app.state.kith, interval=timedelta(minutes=settings.retention_interval_minutes)
+            )
         try:
             yield
         finally:
+            if retention is not None:
+                await retention.stop()
             await events.stop()
             database.dispose()
 
@@ -88,4 +97,5 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     app.include_router(api_router())
     install_web(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(NulInUrlRefusal)
     return app

@@ -74,6 +74,9 @@ def get_auth(
     if token is None:
         raise NotAuthenticated("send Authorization: Bearer <token>")
     user, session = authenticate_token(db, token, now=now)
+    # End the read transaction now: FastAPI runs the endpoint in another threadpool step,
+    # and an open transaction would hold a pooled connection while the request queues.
+    db.commit()
     return Authenticated(user, session)
 
 

@@ -49,6 +49,8 @@ PROBLEM_DESCRIPTIONS: dict[str, str] = {
     "alert-expired": "The alert's time window is over.",
     "model-unavailable": "The saved model is missing or unreadable; baselines are used instead.",
     "model-not-fitted": "A model was used before it was trained (a bug on our side).",
+    "export-not-ready": "The export is still being prepared; poll its job.",
+    "deletion-incomplete": "A bug: nothing was deleted; try again.",
     "internal-error": "A bug on our side; nothing was changed.",
 }
 

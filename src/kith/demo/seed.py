@@ -34,6 +34,7 @@ from kith.demo.circles import plan_circles
 from kith.demo.presence import seed_presence
 from kith.demo.sample import Sample, load_sample
 from kith.errors import KithError
+from kith.feed.demo import seed_posts
 from kith.storage.engine import Database
 from kith.types import ACQUAINTANCES_CIRCLE, CLOSE_CIRCLE, DEFAULT_CIRCLE
 
@@ -155,7 +156,13 @@ def seed_demo(settings: Settings, *, users: int, console: Console) -> SeedSummar
                 console.print("[green]The demo world is already seeded.[/green]")
             else:
                 _seed(db, settings, sample, plan, summary, console)
-            live = seed_presence(db, sample, _accounts(db, sample), now=utc_now())
+            accounts = _accounts(db, sample)
+            live = seed_presence(db, sample, accounts, now=utc_now())
+            posts = seed_posts(
+                db,
+                [accounts[u.gowalla_id] for u in sample.users if u.gowalla_id in accounts],
+                utc_now(),
+            )
     finally:
         database.dispose()
     if summary.created_users or summary.created_friendships:
@@ -165,7 +172,7 @@ def seed_demo(settings: Settings, *, users: int, console: Console) -> SeedSummar
         )
     console.print(
         f"[green]Positioned[/green] {live.positioned} people at their favourite "
-        f"venues; {live.intents} are up for something now."
+        f"venues; {live.intents} are up for something now; {posts} demo posts shared."
     )
     if summary.skipped_friendships:
         console.print(

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Delete, delete, distinct, select
+from sqlalchemy import ColumnElement, Delete, delete, select
 from sqlalchemy.orm import Session
 
 from kith.accounts.access import access_friend
@@ -229,7 +229,7 @@ def purge_history(db: Session, *, now: datetime) -> int:
             Invite.host_id.not_in(configured),
         )
     ]
-    for days in db.scalars(select(distinct(PresenceSettings.history_days))):
+    for days in db.scalars(select(PresenceSettings.history_days).distinct()):
         keeping = configured.where(PresenceSettings.history_days == days)
         groups.append((days, PartnerEvent.user_id.in_(keeping), Invite.host_id.in_(keeping)))
     removed = 0

@@ -28,6 +28,8 @@ def normalise_activity(text: str) -> str:
     key = " ".join(cleaned.casefold().split())
     if not key:
         raise InvalidInput("activity must not be empty", field="activity")
+    if len(key) > ACTIVITY_MAX:  # case-folding can lengthen text ("ß" -> "ss")
+        raise InvalidInput(f"activity must be at most {ACTIVITY_MAX} characters", field="activity")
     return key
 
 

@@ -62,3 +62,23 @@ def event_ics(
         "END:VCALENDAR",
     ]
     return "\r\n".join(_fold(line) for line in lines) + "\r\n"
+
+
+def meetup_ics(
+    *,
+    meetup_id: int,
+    activity: str,
+    other_name: str,
+    starts_at: datetime,
+    ends_at: datetime,
+    created_at: datetime,
+) -> str:
+    """The calendar file for one meetup, as both the API and the web app serve it."""
+    return event_ics(
+        uid=f"meetup-{meetup_id}@kith",
+        summary=f"{activity.capitalize()} with {other_name}",
+        description="Agreed on kith.",
+        starts_at=starts_at,
+        ends_at=ends_at,
+        created_at=created_at,
+    )

@@ -13,7 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from kith.accounts.models import Circle, Friendship
@@ -46,6 +46,8 @@ IN = "in"
 # Kinds that count against the recipient's daily budget ("in" answers always arrive).
 BUDGETED = (INTENT, NEARBY)
 NEARBY_ALERT_LIFETIME = timedelta(hours=3)
+# Positions older than this are not matched: they say where someone was, not where they are.
+MATCH_FRESHNESS = timedelta(hours=2)
 
 
 def preferences(settings: PresenceSettings | None) -> Preferences:
@@ -100,10 +102,31 @@ class _Snapshot:
     presence: dict[int, Presence]
     settings: dict[int, PresenceSettings]
     intents: dict[int, list[tuple[IntentView, frozenset[int]]]]
+    # (recipient, other) pairs whose "friend nearby" alert is spent until they part.
+    disarmed: set[tuple[int, int]]
 
 
 def _snapshot(db: Session, ids: list[int], now: datetime) -> _Snapshot:
-    presence = {p.user_id: p for p in db.scalars(select(Presence).where(Presence.user_id.in_(ids)))}
+    # A position older than MATCH_FRESHNESS says where someone was, not where they are.
+    presence = {
+        p.user_id: p
+        for p in db.scalars(
+            select(Presence).where(
+                Presence.user_id.in_(ids), Presence.recorded_at > now - MATCH_FRESHNESS
+            )
+        )
+    }
+    me = ids[0]
+    disarmed = {
+        (r, o)
+        for r, o in db.execute(
+            select(PairState.recipient_id, PairState.other_id).where(
+                PairState.kind == NEARBY,
+                PairState.armed.is_(False),
+                or_(PairState.recipient_id == me, PairState.other_id == me),
+            )
+        )
+    }
     settings = {
         s.user_id: s
         for s in db.scalars(select(PresenceSettings).where(PresenceSettings.user_id.in_(ids)))
@@ -121,7 +144,7 @@ def _snapshot(db: Session, ids: list[int], now: datetime) -> _Snapshot:
     for i in live:
         view = IntentView(i.id, i.activity, i.starts_at, i.ends_at, i.radius_m)
         intents[i.user_id].append((view, frozenset(audiences[i.id])))
-    return _Snapshot(grant_books(db, ids, now=now), presence, settings, intents)
+    return _Snapshot(grant_books(db, ids, now=now), presence, settings, intents, disarmed)
 
 
 def _party(
@@ -286,12 +309,12 @@ def _nearby(db: Session, snap: _Snapshot, me: Party, them: Party, now: datetime)
     check = check_nearby(me, them)
     notified: set[int] = set()
     for recipient, other in ((me.user_id, them.user_id), (them.user_id, me.user_id)):
-        state = db.get(PairState, (recipient, other, NEARBY))
+        spent = (recipient, other) in snap.disarmed
         if check.beyond_exit:
-            if state is not None and not state.armed:
-                state.armed = True  # far enough apart again: the next approach may alert
+            if spent:  # far enough apart again: the next approach may alert
+                _pair_state(db, recipient, other, NEARBY).armed = True
             continue
-        if not check.within_enter or (state is not None and not state.armed):
+        if not check.within_enter or spent:
             continue
         stamp = now.replace(second=0, microsecond=0).isoformat()
         if deliver(

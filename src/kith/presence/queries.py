@@ -196,6 +196,7 @@ def list_intents(
         if circle_id != link.their_circle_id or intent.id in theirs:
             continue  # the viewer is not in this circle of the friend's
         where = _label_for(
+            db,
             books[intent.user_id],
             presence.get(intent.user_id),
             viewer.id,
@@ -203,6 +204,7 @@ def list_intents(
             my_cell,
             live,
             now,
+            purpose="distance to a friend's intent",
         )
         record_use(
             db,
@@ -218,6 +220,7 @@ def list_intents(
 
 
 def _label_for(
+    db: Session,
     book: GrantBook,
     stored: Presence | None,
     viewer_id: int,
@@ -225,11 +228,15 @@ def _label_for(
     my_cell: str | None,
     live: LivePositions,
     now: datetime,
+    *,
+    purpose: str,
 ) -> str | None:
+    """How far the owner is from the viewer, from cells; ledgered when it says anything."""
     precision = book.precision_for(viewer_id, circle_id)
     cell = visible_cell(stored, precision, live, owner_id=book.owner_id, now=now)
     if cell is None or my_cell is None:
         return None
+    record_location_use(db, book.owner_id, viewer_id, precision, purpose, now)
     return label(separation(cell, my_cell))
 
 
@@ -292,6 +299,7 @@ def list_alerts(
             if alert.other_intent_id is not None and alert.other_intent_id not in live_intents:
                 continue
             where = _label_for(
+                db,
                 book,
                 presence.get(alert.other_id),
                 viewer.id,
@@ -299,6 +307,7 @@ def list_alerts(
                 my_cell,
                 live,
                 now,
+                purpose="distance in an alert",
             )
         shown.append(AlertEntry(alert, users[alert.other_id], where))
     return shown

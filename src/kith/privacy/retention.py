@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 
 from kith.accounts.models import AuthSession, LoginFailure
 from kith.clock import Clock
+from kith.partners.actions import capture_intents, purge_history
 from kith.presence.access import grant_book
 from kith.presence.geo import FINEST_STORED, Precision, coarsen, coarser, precision_of, rank
 from kith.presence.models import (
@@ -111,6 +112,9 @@ def _expired_grants(db: Session, now: datetime) -> int:
 def purge(db: Session, now: datetime) -> PurgeReport:
     """Delete everything past its retention, in one transaction."""
     report = PurgeReport()
+    # Partners keeps what its owners allow of ended intents before they go.
+    capture_intents(db, now=now)  # copies, deletes nothing: not part of the report
+    report.counts["partner history"] = purge_history(db, now=now)
     report.counts["intents"] = _run(db, delete(Intent).where(Intent.ends_at <= now))
     report.counts["alerts"] = _run(db, delete(Alert).where(Alert.expires_at <= now))
     report.counts["sharing grants"] = _expired_grants(db, now)

@@ -25,12 +25,21 @@ def normalise_url(url: str) -> str:
     return url
 
 
+# As many connections as the server has worker threads (AnyIO's default is 40), so a
+# request never waits for a connection that another waiting request holds.
+POOL_SIZE = 20
+POOL_OVERFLOW = 20
+
+
 def make_engine(url: str, *, sqlite_synchronous: str = "FULL") -> Engine:
     url = normalise_url(url)
     if url.startswith("sqlite"):
+        in_memory = url in ("sqlite://", "sqlite:///:memory:") or "mode=memory" in url
+        pool: dict[str, int] = (
+            {} if in_memory else {"pool_size": POOL_SIZE, "max_overflow": POOL_OVERFLOW}
+        )
         engine = create_engine(
-            url,
-            connect_args={"check_same_thread": False, "timeout": 10},
+            url, connect_args={"check_same_thread": False, "timeout": 10}, **pool
         )
         synchronous = "NORMAL" if sqlite_synchronous == "NORMAL" else "FULL"
 
@@ -44,7 +53,7 @@ def make_engine(url: str, *, sqlite_synchronous: str = "FULL") -> Engine:
 
         event.listen(engine, "connect", pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW)
 
 
 class Database:

@@ -67,6 +67,7 @@ from kith.web.routes import (
     intents,
     maps,
     partners,
+    privacy,
     requests,
     sharing,
 )
@@ -102,6 +103,7 @@ SECTIONS: tuple[Section, ...] = (
     Section("Alerts", "/alerts", alerts.router),
     Section("Who's up?", "/partners", partners.router, badge=partners.unanswered_count),
     Section("Feed", "/feed", feed.router),
+    Section("Your data", "/data", privacy.router),
 )
 # Routes outside the nav (sign-up, log-in, log-out, the front door).
 PUBLIC_ROUTERS: tuple[APIRouter, ...] = (accounts.router,)

@@ -18,7 +18,7 @@ from kith.accounts.schemas import UserOut
 from kith.api.deps import DB, AppState, CurrentUser, IdPath, Now, State, bearer_token, get_state
 from kith.errors import NotAuthenticated
 from kith.presence import actions, queries
-from kith.presence.ics import event_ics
+from kith.presence.ics import meetup_ics
 from kith.presence.models import Meetup
 from kith.presence.queries import AlertEntry
 from kith.presence.schemas import AlertOut, AnswerIn, AnswerOut, MeetupOut
@@ -68,10 +68,9 @@ def list_alerts(
     after: Annotated[int, Query(ge=0, le=2_147_483_647)] = 0,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> list[AlertOut]:
-    return [
-        alert_out(e)
-        for e in queries.list_alerts(db, user, state.live, now=now, after_id=after, limit=limit)
-    ]
+    entries = queries.list_alerts(db, user, state.live, now=now, after_id=after, limit=limit)
+    db.commit()  # the ledger entries for the distance labels
+    return [alert_out(e) for e in entries]
 
 
 @router.post("/alerts/{alert_id}/respond", response_model_by_alias=True)
@@ -108,7 +107,9 @@ def _fetch(state: AppState, user: User, after: int) -> list[AlertOut]:
         entries = queries.list_alerts(
             db, viewer, state.live, now=state.clock.now(), after_id=after, limit=200
         )
-        return [alert_out(e) for e in entries]
+        out = [alert_out(e) for e in entries]
+        db.commit()  # the ledger entries for the distance labels
+        return out
 
 
 @router.get(
@@ -127,7 +128,8 @@ async def stream_alerts(
     state = get_state(request)
     user = await run_in_threadpool(_stream_user, state, request)
     header = request.headers.get("last-event-id", "")
-    last = after if after is not None else (int(header) if header.isdigit() else 0)
+    resumable = header.isascii() and header.isdigit() and len(header) <= 10
+    last = after if after is not None else (int(header) if resumable else 0)
     last = min(last, 2_147_483_647)
 
     async def events() -> AsyncIterator[str]:
@@ -170,12 +172,12 @@ def list_meetups(user: CurrentUser, db: DB, now: Now) -> list[MeetupOut]:
     response_class=Response,
     responses={200: {"content": {"text/calendar": {}}}},
 )
-def meetup_ics(meetup_id: IdPath, user: CurrentUser, db: DB) -> Response:
+def meetup_calendar(meetup_id: IdPath, user: CurrentUser, db: DB) -> Response:
     meetup, other = queries.access_meetup(db, user, meetup_id)
-    body = event_ics(
-        uid=f"meetup-{meetup.id}@kith",
-        summary=f"{meetup.activity.capitalize()} with {other.display_name}",
-        description="Agreed on kith.",
+    body = meetup_ics(
+        meetup_id=meetup.id,
+        activity=meetup.activity,
+        other_name=other.display_name,
         starts_at=meetup.starts_at,
         ends_at=meetup.ends_at,
         created_at=meetup.created_at,

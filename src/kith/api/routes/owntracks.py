@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
+from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
 from kith.accounts.actions import verify_credentials
 from kith.api.deps import DB, Now, State, client_address
 from kith.api.routes.presence import round_time
-from kith.errors import InvalidInput, NotAuthenticated
+from kith.errors import NotAuthenticated
 from kith.presence import actions, queries
 from kith.presence.owntracks import friend_messages, parse_message
 
@@ -32,36 +32,25 @@ def _basic_credentials(request: Request) -> tuple[str, str]:
     return username, password
 
 
-@router.post(
-    "/owntracks",
-    openapi_extra={
-        "requestBody": {
-            "content": {
-                "application/json": {
-                    "schema": {
-                        "type": "object",
-                        "properties": {
-                            "_type": {"type": "string"},
-                            "lat": {"type": "number"},
-                            "lon": {"type": "number"},
-                            "tst": {"type": "integer"},
-                            "acc": {"type": "number"},
-                        },
-                    }
-                }
-            }
-        }
-    },
-)
-async def owntracks(request: Request, db: DB, state: State, now: Now) -> list[dict[str, Any]]:
+class OwnTracksMessage(BaseModel):
+    """One message as the app sends it; fields kith does not use are accepted and ignored."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+    type_: Annotated[StrictStr, Field(alias="_type", max_length=32)]
+    lat: float | None = None
+    lon: float | None = None
+    tst: int | None = None
+    acc: float | None = None
+
+
+@router.post("/owntracks")
+async def owntracks(
+    message: OwnTracksMessage, request: Request, db: DB, state: State, now: Now
+) -> list[dict[str, Any]]:
     """Take an OwnTracks message; answer with friends' cards and locations."""
     username, password = _basic_credentials(request)
-    raw = await request.body()
-    try:
-        payload = json.loads(raw or b"{}")
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InvalidInput("the body is not valid JSON", code="malformed-json") from exc
-    fix = parse_message(payload)
+    fix = parse_message(message.model_dump(by_alias=True, exclude_none=True))
     return await _handle(db, state, now, username, password, client_address(request), fix)
 
 

@@ -16,7 +16,7 @@ from starlette.responses import Response
 from kith.errors import InvalidInput
 from kith.presence import actions, queries
 from kith.presence.actions import Answer
-from kith.presence.ics import event_ics
+from kith.presence.ics import meetup_ics
 from kith.presence.models import PresenceSettings
 from kith.presence.policy import MAX_DAILY_BUDGET
 from kith.web.deps import Member, MemberPage, PostedForm
@@ -90,10 +90,10 @@ def respond(page: MemberPage, form: PostedForm) -> Response:
 @router.get("/alerts/meetups/{meetup_id}.ics")
 def meetup_calendar(page: MemberPage, meetup_id: Annotated[int, Path(ge=1, le=MAX_ID)]) -> Response:
     meetup, other = queries.access_meetup(page.db, page.user, meetup_id)
-    body = event_ics(
-        uid=f"meetup-{meetup.id}@kith",
-        summary=f"{meetup.activity.capitalize()} with {other.display_name}",
-        description="Agreed on kith.",
+    body = meetup_ics(
+        meetup_id=meetup.id,
+        activity=meetup.activity,
+        other_name=other.display_name,
         starts_at=meetup.starts_at,
         ends_at=meetup.ends_at,
         created_at=meetup.created_at,
