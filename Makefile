@@ -7,6 +7,8 @@ export UV_PYTHON := $(PYTHON)
 # uv from PATH if present, else a private copy installed from PyPI into .venv-uv/.
 UV := $(shell command -v uv 2>/dev/null || echo .venv-uv/bin/uv)
 KITH := .venv/bin/kith
+# Options for `kith demo`, e.g. make demo DEMO_ARGS="--users 150 --port 8123".
+DEMO_ARGS ?=
 VENDOR_STAMP := src/kith/web/static/vendor/.stamp
 
 .PHONY: demo test lint typecheck pytest install install-dev vendor serve clean help
@@ -31,7 +33,7 @@ $(VENDOR_STAMP): scripts/vendor.py scripts/vendor.json
 vendor: $(VENDOR_STAMP)
 
 demo: install vendor
-	$(KITH) demo
+	$(KITH) demo $(DEMO_ARGS)
 
 serve: install vendor
 	$(KITH) serve
