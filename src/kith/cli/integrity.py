@@ -396,7 +396,7 @@ def eval_integrity(
             cell("new_cases", "precision"),
             cell("new_cases", "recall"),
         )
-    console.print(table, width=max(console.width, 110))
+    console.print(table, width=max(console.width, 130))
     console.print(f"Seeds {', '.join(map(str, seed_list))} (one value per seed in each cell).")
 
 

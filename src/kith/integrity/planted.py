@@ -73,7 +73,7 @@ def evaluate_planted(
         "data": str(source),
         "network": network,
         "window": window,
-        "posts": messages.num_rows,
+        "posts": before.summary["rows"]["valid"],
         "rows_rejected": before.summary["rows"]["rejects"],
         "cases_before_planting": len(known),
         "plant": {k: v for k, v in asdict(PlantSpec(groups=groups)).items() if k != "seed"},
