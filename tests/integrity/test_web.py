@@ -99,6 +99,7 @@ def test_notice_and_appeal_pages(scene: Scene, app: FastAPI) -> None:
     assert "Your posts are kept out of feeds" in page.text
     assert "4 of your posts matched what 2 other accounts posted within 60 seconds" in page.text
     notice_id = next(n.notice.id for n in _notices(scene, "bot_c"))
+    assert _nav(scene, "bot_c") == (False, 1)  # the Notices badge
     sent = bot.submit(f"/notices/{notice_id}/appeal", {"text": "I run a news page."})
     assert flash(sent) == ("ok", "Your appeal was sent; a moderator will look at the case again.")
     assert "You appealed on" in sent.text
@@ -106,6 +107,8 @@ def test_notice_and_appeal_pages(scene: Scene, app: FastAPI) -> None:
     assert flash(twice) == ("error", "You already appealed this decision.")
     assert "I run a news page." in mod.get(f"/moderation/cases/{case_id}").text
     assert "1 appeal" in mod.get("/moderation").text
+    assert _nav(scene, "bot_c") == (False, 0)
+    assert _nav(scene, "mod") == (True, 0)
 
     fan = _visitor(app, "fan")
     assert "No notices" in fan.get("/notices").text
@@ -113,6 +116,17 @@ def test_notice_and_appeal_pages(scene: Scene, app: FastAPI) -> None:
     assert flash(stolen) == ("error", "No such notice.")
     huge = fan.submit("/notices/99999999999/appeal", {"text": "x"}, from_page="/notices")
     assert huge.status_code == 400
+
+
+def _nav(scene: Scene, username: str) -> tuple[bool, int]:
+    """(sees "Moderation", the "Notices" badge) in the nav for ``username``."""
+    from kith.accounts.access import find_user
+    from kith.web.routes.moderation import unanswered_count, visible_to
+
+    with scene.app.state.kith.database.session() as db:
+        user = find_user(db, username)
+        assert user is not None
+        return visible_to(db, user), unanswered_count(db, user)
 
 
 def _notices(scene: Scene, username: str) -> list:  # type: ignore[type-arg]

@@ -42,6 +42,11 @@ def visible_to(db: Session, user: User) -> bool:
     return is_moderator(db, user)
 
 
+def unanswered_count(db: Session, user: User) -> int:
+    """The "Notices" badge: decisions about the user's posts not yet appealed."""
+    return queries.unanswered_notices(db, user)
+
+
 def _case_path(case_key: str) -> str:
     return f"/moderation/cases/{case_key}"
 
