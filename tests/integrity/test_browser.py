@@ -26,7 +26,6 @@ from kith.config import Settings
 from kith.storage.migrate import upgrade
 from tests.conftest import PASSWORD
 from tests.integrity.helpers import BOTS, BURSTS, CAMPAIGN_LINK, CAMPAIGN_TEXT, PEOPLE
-from tests.integrity.web import mount_pages
 from tests.web.conftest import _serve, browser  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.browser
@@ -42,7 +41,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str,
     upgrade(settings)
     clock = FixedClock()
     app = create_app(settings, clock=clock)
-    mount_pages(app)
     serving = _serve(app)
     base = next(serving)
     yield base, url, clock

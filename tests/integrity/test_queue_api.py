@@ -242,16 +242,6 @@ def _user_id(username: str) -> Any:
 def test_suspended_accounts_cannot_log_in_or_post(
     world: World, app: FastAPI, clock: FixedClock, client: TestClient
 ) -> None:
-    """Needs the hooks in kith.accounts and kith.feed (docs/integrity.md); skips until then."""
-    import inspect
-
-    from kith.accounts import actions as account_actions
-    from kith.feed import actions as feed_actions
-
-    if "check_not_suspended" not in inspect.getsource(account_actions.verify_credentials):
-        pytest.skip("hook not wired yet: accounts.actions.verify_credentials")
-    if "check_not_suspended" not in inspect.getsource(feed_actions.do_create_post):
-        pytest.skip("hook not wired yet: feed.actions.do_create_post")
     scene = build_scene(world, app, clock)
     scene.scan()
     assert _decide(scene, _case_id(scene), action="suspend", reason="bots").status_code == 201

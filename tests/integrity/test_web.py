@@ -8,13 +8,11 @@ from fastapi import FastAPI
 from kith.clock import FixedClock
 from tests.conftest import World
 from tests.integrity.helpers import CAMPAIGN_TEXT, Scene, build_scene
-from tests.integrity.web import mount_pages
 from tests.web.conftest import Pages, Visitor, flash
 
 
 @pytest.fixture
 def scene(world: World, app: FastAPI, clock: FixedClock) -> Scene:
-    mount_pages(app)
     built = build_scene(world, app, clock)
     built.scan()
     return built

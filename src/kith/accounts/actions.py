@@ -52,6 +52,7 @@ from kith.errors import (
     RateLimited,
     UsernameTaken,
 )
+from kith.integrity.access import check_not_suspended
 from kith.types import BUILTIN_CIRCLES, DEFAULT_CIRCLE
 
 # A user may keep this many circles of their own besides the built-in ones.
@@ -140,6 +141,7 @@ def verify_credentials(
         db.execute(delete(LoginFailure).where(LoginFailure.at <= since))
         db.commit()
         raise InvalidCredentials()
+    check_not_suspended(db, user.id)  # a right password does not lift a suspension
     db.execute(delete(LoginFailure).where(LoginFailure.key == keys.account))
     return user
 

@@ -51,6 +51,11 @@ PROBLEM_DESCRIPTIONS: dict[str, str] = {
     "model-not-fitted": "A model was used before it was trained (a bug on our side).",
     "export-not-ready": "The export is still being prepared; poll its job.",
     "deletion-incomplete": "A bug: nothing was deleted; try again.",
+    "account-suspended": "Suspended after a review; see GET /api/v1/me/notices to appeal.",
+    "own-case": "You are in this case; another moderator must decide it.",
+    "already-appealed": "Each decision can be appealed once.",
+    "nothing-to-appeal": "This notice lifts a decision.",
+    "decision-lifted": "The decision was already lifted.",
     "internal-error": "A bug on our side; nothing was changed.",
 }
 

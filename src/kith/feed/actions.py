@@ -38,6 +38,7 @@ from kith.feed.models import (
 from kith.feed.policy import BUDGET_EXTENSION_MINUTES
 from kith.feed.queries import SPACE
 from kith.feed.rankers.registry import ranker_names
+from kith.integrity.access import check_not_suspended
 from kith.text import clean_text, has_unsafe_chars
 
 MAX_POST_TOPICS = 3
@@ -108,6 +109,7 @@ def do_create_post(
     Topics the author gives are checked against the vocabulary; without any, they are
     inferred from the text (:mod:`kith.feed.classify`), and may end up empty.
     """
+    check_not_suspended(db, author.id)
     text = clean_text(text, field="text", max_len=POST_TEXT_MAX, multiline=True)
     link = _check_link(link)
     chosen, source = _check_topics(topics, text)

@@ -27,7 +27,8 @@ LOCATION = "location"
 INTENT = "intent"
 HISTORY = "history"
 PROFILE = "profile"
-KNOWN_WHAT: tuple[str, ...] = (LOCATION, INTENT, HISTORY, PROFILE)
+POSTS = "posts"
+KNOWN_WHAT: tuple[str, ...] = (LOCATION, INTENT, HISTORY, PROFILE, POSTS)
 
 # Column widths of LedgerEntry; longer text is cut rather than refused, since a
 # ledger entry must never be the reason a read fails.

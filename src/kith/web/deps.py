@@ -89,6 +89,8 @@ class NavLink:
     path: str
     # Optional small count shown beside the label (pending requests, unread alerts ...).
     badge: Callable[[Session, User], int] | None = None
+    # Optional: who sees the link at all (the moderation queue: moderators only).
+    visible: Callable[[Session, User], bool] | None = None
 
 
 @dataclass
@@ -260,6 +262,7 @@ class Page:
                 "badge": link.badge(self.db, viewer) if link.badge else 0,
             }
             for link in self.web.nav
+            if link.visible is None or link.visible(self.db, viewer)
         ]
 
     def render(self, template: str, *, status: int = 200, **context: Any) -> HTMLResponse:

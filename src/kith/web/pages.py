@@ -66,6 +66,7 @@ from kith.web.routes import (
     friends,
     intents,
     maps,
+    moderation,
     partners,
     privacy,
     requests,
@@ -89,6 +90,7 @@ class Section:
     path: str
     router: APIRouter
     badge: Callable[[Session, User], int] | None = None
+    visible: Callable[[Session, User], bool] | None = None
 
 
 # The nav bar, in order. Append one entry per new page group.
@@ -104,6 +106,8 @@ SECTIONS: tuple[Section, ...] = (
     Section("Who's up?", "/partners", partners.router, badge=partners.unanswered_count),
     Section("Feed", "/feed", feed.router),
     Section("Your data", "/data", privacy.router),
+    Section("Notices", "/notices", moderation.notices_router, badge=moderation.unanswered_count),
+    Section("Moderation", "/moderation", moderation.router, visible=moderation.visible_to),
 )
 # Routes outside the nav (sign-up, log-in, log-out, the front door).
 PUBLIC_ROUTERS: tuple[APIRouter, ...] = (accounts.router,)
@@ -144,7 +148,7 @@ def install_web(app: FastAPI) -> None:
     """Mount static files, the pages of :data:`SECTIONS`, and HTML error pages."""
     web = WebState(
         templates=make_templates(),
-        nav=[NavLink(s.label, s.path, s.badge) for s in SECTIONS],
+        nav=[NavLink(s.label, s.path, s.badge, s.visible) for s in SECTIONS],
     )
     settings: Settings = app.state.kith.settings
     tiles = tile_source(settings.tile_url)
