@@ -46,7 +46,7 @@ typecheck: install-dev
 	.venv/bin/mypy
 
 pytest: install-dev vendor
-	.venv/bin/pytest
+	.venv/bin/pytest -n auto --dist loadfile
 
 test: lint typecheck pytest
 
