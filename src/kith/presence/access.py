@@ -71,23 +71,40 @@ def _rank(precision: Precision) -> int:
 
 
 def grant_books(db: Session, owner_ids: Iterable[int], *, now: datetime) -> dict[int, GrantBook]:
+    """Every owner's live grants, in two queries. Reads plain columns, not ORM objects:
+    this runs on every location update, once per friend."""
     ids = sorted(set(owner_ids))
     if not ids:
         return {}
-    settings = {
-        s.user_id: s
-        for s in db.scalars(select(PresenceSettings).where(PresenceSettings.user_id.in_(ids)))
+    ghosts = {
+        user_id
+        for user_id, indefinite, until in db.execute(
+            select(
+                PresenceSettings.user_id,
+                PresenceSettings.ghost_indefinite,
+                PresenceSettings.ghost_until,
+            ).where(PresenceSettings.user_id.in_(ids))
+        )
+        if indefinite or (until is not None and until > now)
     }
-    books = {i: GrantBook(i, ghosted(settings.get(i), now)) for i in ids}
-    for grant in db.scalars(select(SharingGrant).where(SharingGrant.owner_id.in_(ids))):
-        if grant.expires_at is not None and grant.expires_at <= now:
+    books = {i: GrantBook(i, i in ghosts) for i in ids}
+    rows = db.execute(
+        select(
+            SharingGrant.owner_id,
+            SharingGrant.circle_id,
+            SharingGrant.friend_id,
+            SharingGrant.precision,
+            SharingGrant.expires_at,
+        ).where(SharingGrant.owner_id.in_(ids))
+    )
+    for owner_id, circle_id, friend_id, precision, expires_at in rows:
+        if expires_at is not None and expires_at <= now:
             continue  # an expired grant is as if it were never given
-        precision = Precision(grant.precision)
-        book = books[grant.owner_id]
-        if grant.friend_id is not None:
-            book.by_friend[grant.friend_id] = precision
-        elif grant.circle_id is not None:
-            book.by_circle[grant.circle_id] = precision
+        book = books[owner_id]
+        if friend_id is not None:
+            book.by_friend[friend_id] = Precision(precision)
+        elif circle_id is not None:
+            book.by_circle[circle_id] = Precision(precision)
     return books
 
 
