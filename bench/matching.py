@@ -776,7 +776,7 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def kith_server(database: str) -> Iterator[tuple[str, str]]:
+def kith_server(database: str, workers: int = 1) -> Iterator[tuple[str, str]]:
     """A real ``kith serve`` subprocess on a fresh database; yields (base url, db url)."""
     import psycopg
 
@@ -800,10 +800,15 @@ def kith_server(database: str) -> Iterator[tuple[str, str]]:
         "KITH_ENV": "development",
     }
     env.pop("KITH_REDIS_URL", None)
+    if workers > 1:  # several processes share live alerts through Redis, as in production
+        env["KITH_REDIS_URL"] = REDIS_URL
     kith = Path(sys.executable).with_name("kith")
     log = (tmp / "server.log").open("w")
     proc = subprocess.Popen(
-        [str(kith), "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
+        [str(kith), "serve", "--port", str(port), "--workers", str(workers)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     console.print(f"kith serve pid {proc.pid} on {base} ({url})")
@@ -1095,12 +1100,16 @@ async def e2e_async(
 
 
 def end_to_end(
-    database: str, clients: int, rounds: int, ingest_each: int, pace: float
+    database: str, clients: int, rounds: int, ingest_each: int, pace: float, workers: int = 1
 ) -> dict[str, Any]:
-    console.rule(f"[bold]end to end[/bold]: kith serve on {database}, {clients} clients")
-    with kith_server(database) as (base, _url):
+    console.rule(
+        f"[bold]end to end[/bold]: kith serve ({workers} process(es)) on {database}, "
+        f"{clients} clients"
+    )
+    with kith_server(database, workers) as (base, _url):
         result = asyncio.run(e2e_async(base, clients, rounds, ingest_each, pace))
     result["database"] = database
+    result["workers"] = workers
     console.print(result)
     return result
 
@@ -1124,6 +1133,9 @@ def main() -> None:
     parser.add_argument("--no-e2e", action="store_true")
     parser.add_argument("--e2e-db", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--e2e-clients", type=int, default=200)
+    parser.add_argument(
+        "--e2e-workers", type=int, default=1, help="kith serve processes (>1 uses Redis)"
+    )
     args = parser.parse_args()
     users = args.users or (20_000 if args.quick else 1_000_000)
     updates = args.updates or (3_000 if args.quick else 50_000)
@@ -1139,7 +1151,12 @@ def main() -> None:
         rounds, ingest_each = (2, 5) if args.quick else (5, 25)
         try:
             result["e2e"] = end_to_end(
-                args.e2e_db, args.e2e_clients, rounds, ingest_each, pace=50.0
+                args.e2e_db,
+                args.e2e_clients,
+                rounds,
+                ingest_each,
+                pace=50.0,
+                workers=args.e2e_workers,
             )
         except Exception as exc:
             console.print_exception(max_frames=5)
