@@ -8,6 +8,7 @@ once for all).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,14 +20,16 @@ from kith.accounts.models import User
 from kith.errors import Conflict, InvalidInput, NotFound
 from kith.partners.access import access_invite_as_invitee, history_scopes
 from kith.partners.activities import Activity, parse_activity
-from kith.partners.plans import check_plan
-from kith.partners.queries import DEFAULT_HISTORY_DAYS
+from kith.partners.calendar import parse_busy
+from kith.partners.plans import MAX_AHEAD, check_plan
+from kith.partners.queries import DEFAULT_HISTORY_DAYS, retention_days, timezone_of
 from kith.partners.tables import (
     ANSWERS,
     CHECKIN,
     HELP_SCOPES,
     HELPS_NOBODY,
     INTENT,
+    BusyInterval,
     Invite,
     Invitee,
     PartnerEvent,
@@ -178,6 +181,31 @@ def do_answer_invite(
     return mine
 
 
+@dataclass(frozen=True, slots=True)
+class CalendarImport:
+    busy: int  # intervals kept
+    expires_at: datetime
+
+
+def do_import_calendar(db: Session, user: User, ics: str, *, now: datetime) -> CalendarImport:
+    """Replace the user's free/busy with the busy times of an .ics file (no titles kept).
+
+    Only intervals that matter for a plan are kept: not over yet, starting within the
+    plans' horizon (:data:`~kith.partners.plans.MAX_AHEAD`). The import expires after
+    the user's history retention, like the rest of their partner history.
+    """
+    intervals = parse_busy(ics, tz=timezone_of(db, user.id))
+    expires_at = now + timedelta(days=retention_days(db, user.id))
+    db.execute(delete(BusyInterval).where(BusyInterval.user_id == user.id))
+    kept = [(s, e) for s, e in intervals if e > now and s < now + MAX_AHEAD]
+    db.add_all(
+        BusyInterval(user_id=user.id, starts_at=s, ends_at=e, expires_at=expires_at)
+        for s, e in kept
+    )
+    db.commit()
+    return CalendarImport(len(kept), expires_at)
+
+
 def capture_intents(db: Session, *, now: datetime) -> int:
     """Copy intents into their owners' partner history before presence purges them.
 
@@ -232,7 +260,7 @@ def purge_history(db: Session, *, now: datetime) -> int:
     for days in db.scalars(select(PresenceSettings.history_days).distinct()):
         keeping = configured.where(PresenceSettings.history_days == days)
         groups.append((days, PartnerEvent.user_id.in_(keeping), Invite.host_id.in_(keeping)))
-    removed = 0
+    removed = _run(db, delete(BusyInterval).where(BusyInterval.expires_at <= now))
     for days, events_of, invites_of in groups:
         cutoff = now - timedelta(days=days)
         removed += _run(db, delete(PartnerEvent).where(events_of, PartnerEvent.at < cutoff))

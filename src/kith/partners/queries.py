@@ -114,6 +114,17 @@ def _timezone(settings: PresenceSettings | None) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
+def timezone_of(db: Session, user_id: int) -> ZoneInfo:
+    """The user's presence time zone (UTC when unset or unknown)."""
+    return _timezone(db.get(PresenceSettings, user_id))
+
+
+def retention_days(db: Session, user_id: int) -> int:
+    """How long the user keeps history (``presence_settings.history_days``)."""
+    row = db.get(PresenceSettings, user_id)
+    return row.history_days if row is not None else DEFAULT_HISTORY_DAYS
+
+
 def planning_history(
     db: Session, viewer: User, helping: Helpers, *, now: datetime
 ) -> PlanningHistory:
@@ -293,13 +304,13 @@ def list_invites(db: Session, viewer: User, *, now: datetime) -> list[InviteView
         .where(Invitee.user_id == viewer.id, Invite.ends_at > since)
     ).all()
     pairs: list[tuple[Invite, Invitee | None]] = [(i, None) for i in hosted]
-    blocked = _blocked_with(db, viewer.id, {i.host_id for i, _ in received})
+    blocked = blocked_with(db, viewer.id, {i.host_id for i, _ in received})
     pairs += [(i, m) for i, m in received if i.host_id not in blocked]
     pairs.sort(key=lambda p: (p[0].starts_at, p[0].id))
     return _views(db, viewer, pairs)
 
 
-def _blocked_with(db: Session, viewer_id: int, others: Collection[int]) -> set[int]:
+def blocked_with(db: Session, viewer_id: int, others: Collection[int]) -> set[int]:
     if not others:
         return set()
     rows = db.execute(

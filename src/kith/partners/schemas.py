@@ -7,12 +7,14 @@ reasons built from evidence the viewer may use; an invite lists who said yes, an
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictStr
 
 from kith.accounts.schemas import UserOut
+from kith.errors import InvalidInput
 from kith.partners.actions import MAX_INVITEES, NOTE_MAX
 from kith.partners.activities import Activity
 from kith.partners.queries import InviteView
@@ -134,3 +136,25 @@ def invite_ics(view: InviteView) -> str:
 
 def ics_filename(view: InviteView) -> str:
     return f"invite-{view.invite.id}.ics"
+
+
+class CalendarOut(BaseModel):
+    busy: int  # busy intervals kept (those not over and within the planning horizon)
+    expires_at: datetime
+
+
+def calendar_text(raw: bytes, content_type: str) -> str:
+    """The .ics text of an import body: ``text/calendar`` as is, or JSON ``{"ics": ...}``."""
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InvalidInput("the calendar must be UTF-8 text", field="ics") from exc
+    if content_type.split(";")[0].strip().lower() != "application/json":
+        return text
+    try:
+        body = json.loads(text)
+    except ValueError as exc:
+        raise InvalidInput('expected JSON {"ics": "BEGIN:VCALENDAR..."}', field="ics") from exc
+    if not isinstance(body, dict) or not isinstance(body.get("ics"), str):
+        raise InvalidInput('expected JSON {"ics": "BEGIN:VCALENDAR..."}', field="ics")
+    return str(body["ics"])

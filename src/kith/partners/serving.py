@@ -33,9 +33,10 @@ from sqlalchemy.orm import Session
 from kith.accounts.models import User
 from kith.errors import ModelUnavailable
 from kith.partners.access import helpers
+from kith.partners.current import CurrentSignals, current_signals
 from kith.partners.plans import Plan
 from kith.partners.queries import planning_history
-from kith.privacy.ledger import HISTORY, record_use
+from kith.privacy.ledger import HISTORY, INTENT, record_use
 
 if TYPE_CHECKING:  # numpy and the models load on the first suggestion, not at start-up
     import numpy as np
@@ -54,6 +55,7 @@ FALLBACK_NOTE = (
     "met them (the co-attendance baseline)"
 )
 LEDGER_PURPOSE = "suggested as a partner for a plan"
+CALENDAR_DETAIL = "calendar free/busy"
 
 
 def model_path() -> Path:
@@ -165,14 +167,20 @@ def suggest(
     features = FeatureBuilder(history, data.friends).build([query], consenting=helping.helping)
     loaded, scores, explanations = _score(loaded, features)
     users = {u.id: u for u in db.scalars(select(User).where(User.id.in_(candidates)))}
+    now_signals = current_signals(db, viewer, helping, plan, now=now)
     items: list[Suggestion] = []
+    tiers: dict[int, int] = {}
     for row in range(len(candidates)):
         friend = users[int(features.candidate[row])]
         values = dict(zip(features.names, features.values[row].tolist(), strict=True))
-        why = reasons(friend.display_name, query, values, explanations[row])
+        tiers[friend.id], first = _current(friend, plan, now_signals)
+        why = first + reasons(friend.display_name, query, values, explanations[row])
         items.append(Suggestion(friend, round(float(scores[row]), 4), why))
-    # Ties (friends with no evidence either way) are listed by name, never by a hidden rule.
-    items.sort(key=lambda s: (-s.score, s.user.display_name.casefold(), s.user.username))
+    # What friends say now re-ranks on top of the model (see _current); ties (friends
+    # with no evidence either way) are listed by name, never by a hidden rule.
+    items.sort(
+        key=lambda s: (tiers[s.user.id], -s.score, s.user.display_name.casefold(), s.user.username)
+    )
     for friend_id in sorted(data.used):
         record_use(
             db,
@@ -183,8 +191,52 @@ def suggest(
             purpose=LEDGER_PURPOSE,
             now=now,
         )
+    _record_current(db, viewer, now_signals, now=now)
     db.commit()
     return Suggestions(plan, items[:limit], loaded.kind, loaded.problem)
+
+
+# Tiers of the re-ranking: a friend who said so comes first, one whose calendar is
+# busy for most of the window last; inside a tier, the model's score orders.
+SAID_SO, NO_WORD, BUSY = 0, 1, 2
+# "Busy for most of the window": more than half of it in the friend's calendar.
+BUSY_SHARE = 0.5
+
+
+def _current(friend: User, plan: Plan, signals: CurrentSignals) -> tuple[int, list[str]]:
+    """The friend's tier and the reasons from what they say now, strongest first.
+
+    A "yes" or a live intent is the friend's own word about this very window, so it
+    outranks their calendar (which may well hold the plan they said yes to).
+    """
+    said: list[str] = []
+    if friend.id in signals.going:
+        host = signals.going[friend.id]
+        whose = "your" if host is None else f"{host.display_name}'s"
+        said.append(f"already going: {whose} {plan.activity.value} plan")
+    if friend.id in signals.up_for:
+        said.append(f"{friend.display_name} is up for {signals.up_for[friend.id]} then")
+    if said:
+        return SAID_SO, said
+    if signals.busy.get(friend.id, 0.0) > BUSY_SHARE:
+        return BUSY, [f"{friend.display_name} is busy then (calendar)"]
+    return NO_WORD, []
+
+
+def _record_current(db: Session, viewer: User, signals: CurrentSignals, *, now: datetime) -> None:
+    """A ledger entry for each friend whose calendar or intent was read for this plan."""
+    uses = [(f, HISTORY, CALENDAR_DETAIL) for f in sorted(signals.busy)]
+    uses += [(f, INTENT, activity) for f, activity in sorted(signals.up_for.items())]
+    for friend_id, what, detail in uses:
+        record_use(
+            db,
+            subject_id=friend_id,
+            actor_id=viewer.id,
+            what=what,
+            detail=detail,
+            purpose=LEDGER_PURPOSE,
+            now=now,
+        )
 
 
 def _score(

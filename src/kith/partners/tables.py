@@ -5,6 +5,7 @@
 ``invites``            a plan someone sent to chosen friends (usually from a suggestion)
 ``invitees``           one row per invited friend, with their answer (yes / maybe / no)
 ``partner_settings``   "let my history help friends plan with me": who it helps
+``partner_busy``       busy intervals from an imported calendar (no titles)
 
 (The estimators live in :mod:`kith.partners.models`; this module holds the tables, hence
 the name: ``kith.storage.metadata`` lists it.)
@@ -110,3 +111,23 @@ class PartnerSettings(Base):
     )
     history_helps: Mapped[str] = mapped_column(String(16), default=HELPS_CLOSE)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class BusyInterval(Base):
+    """A time the user is busy, from their imported calendar: when, never what.
+
+    Importing a calendar replaces the user's previous intervals. Each import is kept
+    for the user's history retention (``expires_at``) and purged after it.
+    """
+
+    __tablename__ = "partner_busy"
+    __table_args__ = (
+        Index("ix_partner_busy_user_id_starts_at", "user_id", "starts_at"),
+        CheckConstraint("ends_at > starts_at", name="positive"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
