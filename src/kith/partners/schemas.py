@@ -153,7 +153,7 @@ def calendar_text(raw: bytes, content_type: str) -> str:
         return text
     try:
         body = json.loads(text)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: absurdly deep nesting
         raise InvalidInput('expected JSON {"ics": "BEGIN:VCALENDAR..."}', field="ics") from exc
     if not isinstance(body, dict) or not isinstance(body.get("ics"), str):
         raise InvalidInput('expected JSON {"ics": "BEGIN:VCALENDAR..."}', field="ics")

@@ -174,9 +174,12 @@ MAX_CALENDAR_BYTES = 2_000_000
     openapi_extra={
         "requestBody": {
             "content": {
-                "text/calendar": {"schema": {"type": "string"}},
+                "text/calendar": {"schema": {"type": "string", "maxLength": MAX_CALENDAR_BYTES}},
                 "application/json": {
-                    "schema": {"type": "object", "properties": {"ics": {"type": "string"}}}
+                    "schema": {
+                        "type": "object",
+                        "properties": {"ics": {"type": "string", "maxLength": MAX_CALENDAR_BYTES}},
+                    }
                 },
             }
         }
