@@ -157,7 +157,7 @@ def _decode_flash(value: str) -> Flash | None:
     """The message in the cookie, or None for anything we did not write."""
     try:
         level, text = json.loads(base64.urlsafe_b64decode(value.encode("ascii")))
-    except (ValueError, TypeError, binascii.Error, UnicodeError):
+    except (ValueError, TypeError, binascii.Error, UnicodeError, RecursionError):
         return None
     if level not in ("ok", "error") or not isinstance(text, str):
         return None
