@@ -7,6 +7,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
+from kith.accounts.models import User
+
 # Generous caps at the parsing edge; the precise rules live in kith.accounts.rules.
 ShortText = Annotated[StrictStr, Field(max_length=1000)]
 
@@ -41,6 +43,11 @@ class CircleCreate(Input):
 class UserOut(BaseModel):
     username: str
     display_name: str
+
+    @classmethod
+    def of(cls, user: User) -> UserOut:
+        """The public card of an account: what every response says about a person."""
+        return cls(username=user.username, display_name=user.display_name)
 
 
 class ProfileOut(UserOut):

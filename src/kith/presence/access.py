@@ -16,10 +16,11 @@ from sqlalchemy.orm import Session
 from kith.accounts.access import Standing, find_user, standing
 from kith.accounts.models import User
 from kith.errors import NotFound
-from kith.presence.geo import Precision, cell_at, coarsen, precision_of
+from kith.presence.geo import Precision, cell_at, coarsen, finer, precision_of, rank
 from kith.presence.live import LivePositions
 from kith.presence.models import Presence, PresenceSettings, SharingGrant
 from kith.privacy.ledger import record_use
+from kith.types import Relationship
 
 # One message for "no such user", "not a friend", "shares nothing", "ghost", "blocked":
 # a viewer must not be able to tell these apart.
@@ -59,15 +60,8 @@ class GrantBook:
             return Precision.OFF
         best = Precision.OFF
         for precision in (*self.by_circle.values(), *self.by_friend.values()):
-            if precision is Precision.PRECISE:
-                return precision
-            if _rank(precision) > _rank(best):
-                best = precision
+            best = finer(best, precision)
         return best
-
-
-def _rank(precision: Precision) -> int:
-    return list(Precision).index(precision)
 
 
 def grant_books(db: Session, owner_ids: Iterable[int], *, now: datetime) -> dict[int, GrantBook]:
@@ -129,7 +123,7 @@ def visible_cell(
             return cell_at(fix.lat, fix.lon, Precision.PRECISE)
         return stored.cell  # the point is forgotten: fall back to the stored cell
     # Never finer than what is stored, never finer than what is granted.
-    if _rank(precision_of(stored.cell)) <= _rank(precision):
+    if rank(precision_of(stored.cell)) <= rank(precision):
         return stored.cell
     return coarsen(stored.cell, precision)
 
@@ -172,7 +166,7 @@ def location_for(
     *,
     now: datetime,
 ) -> tuple[str | None, Precision, Presence | None]:
-    if seen.relationship.value == "self":
+    if seen.relationship is Relationship.SELF:
         stored = db.get(Presence, owner.id)
         return (stored.cell if stored else None), Precision.BLOCK, stored
     if not seen.relationship.is_friend:

@@ -316,7 +316,7 @@ def _check_plausible(
         if stored is None:
             return
         seconds = abs((recorded_at - stored.recorded_at).total_seconds()) + 60
-        slack = max(100.0, accuracy_m) + 2 * _cell_slack(stored.cell)
+        slack = max(100.0, accuracy_m) + 2 * cell_radius_m(stored.cell)
         origin = center(stored.cell)
     if implied_speed_kmh(origin, (lat, lon), seconds, slack_m=slack) > MAX_SPEED_KMH:
         raise InvalidInput(
@@ -324,10 +324,6 @@ def _check_plausible(
             field="lat",
             code="implausible-location",
         )
-
-
-def _cell_slack(cell: str) -> float:
-    return cell_radius_m(cell)
 
 
 @dataclass(frozen=True, slots=True)

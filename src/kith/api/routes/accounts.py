@@ -21,7 +21,7 @@ def create_account(body: AccountCreate, db: DB, state: State, now: Now) -> UserO
         display_name=body.display_name,
         now=now,
     )
-    return UserOut(username=user.username, display_name=user.display_name)
+    return UserOut.of(user)
 
 
 @router.post("/sessions", status_code=201)

@@ -28,16 +28,12 @@ router = APIRouter(tags=["alerts"])
 HEARTBEAT_SECONDS = 15.0
 
 
-def _user(u: User) -> UserOut:
-    return UserOut(username=u.username, display_name=u.display_name)
-
-
 def alert_out(entry: AlertEntry) -> AlertOut:
     a = entry.alert
     return AlertOut(
         id=a.id,
         kind=a.kind,
-        other=_user(entry.other),
+        other=UserOut.of(entry.other),
         activity=a.activity,
         starts_at=a.starts_at,
         ends_at=a.ends_at,
@@ -51,7 +47,7 @@ def alert_out(entry: AlertEntry) -> AlertOut:
 def meetup_out(meetup: Meetup, other: User) -> MeetupOut:
     return MeetupOut(
         id=meetup.id,
-        with_user=_user(other),
+        with_user=UserOut.of(other),
         activity=meetup.activity,
         starts_at=meetup.starts_at,
         ends_at=meetup.ends_at,

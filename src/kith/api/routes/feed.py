@@ -47,7 +47,7 @@ def post_out(db: DB, post: Post, author: User, viewer: User) -> PostOut:
     mine = post.author_id == viewer.id
     return PostOut(
         id=post.id,
-        author=UserOut(username=author.username, display_name=author.display_name),
+        author=UserOut.of(author),
         text=post.text,
         link=post.link,
         topics=list(post.topic_list),

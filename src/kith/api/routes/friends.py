@@ -26,17 +26,13 @@ from kith.api.deps import DB, CurrentUser, IdPath, Now
 router = APIRouter(tags=["friends"])
 
 
-def _user(u: User) -> UserOut:
-    return UserOut(username=u.username, display_name=u.display_name)
-
-
 def _request_out(entry: RequestEntry, me: User, *, incoming: bool) -> FriendRequestOut:
     sender, recipient = (entry.other, me) if incoming else (me, entry.other)
     return FriendRequestOut(
         id=entry.id,
         status="pending",
-        from_user=_user(sender),
-        to_user=_user(recipient),
+        from_user=UserOut.of(sender),
+        to_user=UserOut.of(recipient),
         created_at=entry.created_at,
     )
 
@@ -49,8 +45,8 @@ def send_friend_request(body: UsernameIn, user: CurrentUser, db: DB, now: Now) -
         return FriendRequestOut(
             id=None,
             status="accepted",
-            from_user=_user(user),
-            to_user=_user(outcome.befriended),
+            from_user=UserOut.of(user),
+            to_user=UserOut.of(outcome.befriended),
             created_at=now,
         )
     target = db.get(User, outcome.request.to_user_id)
@@ -58,8 +54,8 @@ def send_friend_request(body: UsernameIn, user: CurrentUser, db: DB, now: Now) -
     return FriendRequestOut(
         id=outcome.request.id,
         status="pending",
-        from_user=_user(user),
-        to_user=_user(target),
+        from_user=UserOut.of(user),
+        to_user=UserOut.of(target),
         created_at=outcome.request.created_at,
     )
 
@@ -157,12 +153,12 @@ def delete_circle(name: str, user: CurrentUser, db: DB) -> Response:
 
 @router.get("/blocks")
 def list_blocks(user: CurrentUser, db: DB) -> list[UserOut]:
-    return [_user(u) for u in queries.list_blocked(db, user)]
+    return [UserOut.of(u) for u in queries.list_blocked(db, user)]
 
 
 @router.post("/blocks", status_code=201)
 def block(body: UsernameIn, user: CurrentUser, db: DB, now: Now) -> UserOut:
-    return _user(actions.do_block(db, user, body.username, now=now))
+    return UserOut.of(actions.do_block(db, user, body.username, now=now))
 
 
 @router.delete("/blocks/{username}", status_code=204)
@@ -175,7 +171,7 @@ def unblock(username: str, user: CurrentUser, db: DB) -> Response:
 def search_users(
     user: CurrentUser, db: DB, q: Annotated[str, Query(min_length=1, max_length=60)]
 ) -> list[UserOut]:
-    return [_user(u) for u in queries.search_users(db, user, q)]
+    return [UserOut.of(u) for u in queries.search_users(db, user, q)]
 
 
 @router.get("/users/{username}")

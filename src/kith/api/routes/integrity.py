@@ -39,10 +39,6 @@ router = APIRouter(tags=["integrity"])
 CaseKey = Annotated[str, Path(max_length=CASE_KEY_MAX, description="A case id from the queue.")]
 
 
-def _user(user: User) -> UserOut:
-    return UserOut(username=user.username, display_name=user.display_name)
-
-
 def _summary(row: CaseRow) -> CaseSummaryOut:
     case = row.case
     return CaseSummaryOut(
@@ -71,7 +67,7 @@ def _decision(decision: Decision, moderator: User | None) -> DecisionOut:
         label=decision.label,
         reason=decision.reason,
         at=decision.at,
-        moderator=_user(moderator) if moderator else None,
+        moderator=UserOut.of(moderator) if moderator else None,
     )
 
 
@@ -79,7 +75,7 @@ def _post(view: PostView) -> CasePostOut:
     post = view.post
     return CasePostOut(
         id=post.id,
-        author=_user(view.author),
+        author=UserOut.of(view.author),
         text=post.text,
         link=post.link,
         created_at=post.created_at,
@@ -110,7 +106,7 @@ def _case_out(db: DB, user: User, case: ReviewCase, now: Now) -> CaseOut:
             CaseRow(case, len(detail.accounts), len(detail.timeline), len(detail.appeals))
         ),
         accounts=[
-            CaseAccountOut(user=_user(a.user), posts=a.posts, suspended=a.suspended)
+            CaseAccountOut(user=UserOut.of(a.user), posts=a.posts, suspended=a.suspended)
             for a in detail.accounts
         ],
         shared_objects=[
@@ -132,7 +128,7 @@ def _case_out(db: DB, user: User, case: ReviewCase, now: Now) -> CaseOut:
         appeals=[
             CaseAppealOut(
                 id=a.appeal.id,
-                user=_user(a.user),
+                user=UserOut.of(a.user),
                 notice_action=a.notice.action,
                 text=a.appeal.text,
                 created_at=a.appeal.created_at,

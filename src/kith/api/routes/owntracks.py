@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
+from starlette.concurrency import run_in_threadpool
 
 from kith.accounts.actions import verify_credentials
 from kith.api.deps import DB, Now, State, client_address
@@ -57,8 +58,6 @@ async def owntracks(
 async def _handle(
     db: DB, state: State, now: Now, username: str, password: str, client: str, fix: Any
 ) -> list[dict[str, Any]]:
-    from starlette.concurrency import run_in_threadpool
-
     def work() -> list[dict[str, Any]]:
         user = verify_credentials(
             db,

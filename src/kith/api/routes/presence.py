@@ -202,15 +202,11 @@ def set_history(body: HistoryIn, user: CurrentUser, db: DB) -> AlertSettingsOut:
     return _alert_settings(db, user)
 
 
-def _user(u: User) -> UserOut:
-    return UserOut(username=u.username, display_name=u.display_name)
-
-
 def _intent(e: IntentEntry) -> IntentOut:
     i = e.intent
     return IntentOut(
         id=i.id,
-        user=_user(e.owner),
+        user=UserOut.of(e.owner),
         activity=i.activity,
         starts_at=i.starts_at,
         ends_at=i.ends_at,
