@@ -10,8 +10,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import BindParameter
 
 from kith.accounts.access import Standing, find_user, standing
 from kith.accounts.models import User
@@ -64,34 +65,33 @@ class GrantBook:
         return best
 
 
+_OWNERS: BindParameter[list[int]] = bindparam("ids", expanding=True)
+_GHOSTS = select(
+    PresenceSettings.user_id, PresenceSettings.ghost_indefinite, PresenceSettings.ghost_until
+).where(PresenceSettings.user_id.in_(_OWNERS))
+_GRANTS = select(
+    SharingGrant.owner_id,
+    SharingGrant.circle_id,
+    SharingGrant.friend_id,
+    SharingGrant.precision,
+    SharingGrant.expires_at,
+).where(SharingGrant.owner_id.in_(_OWNERS))
+
+
 def grant_books(db: Session, owner_ids: Iterable[int], *, now: datetime) -> dict[int, GrantBook]:
-    """Every owner's live grants, in two queries. Reads plain columns, not ORM objects:
-    this runs on every location update, once per friend."""
+    """Every owner's live grants, in two queries. Reads plain columns through statements
+    built once: this runs on every location update, for every friend."""
     ids = sorted(set(owner_ids))
     if not ids:
         return {}
+    params = {"ids": ids}
     ghosts = {
         user_id
-        for user_id, indefinite, until in db.execute(
-            select(
-                PresenceSettings.user_id,
-                PresenceSettings.ghost_indefinite,
-                PresenceSettings.ghost_until,
-            ).where(PresenceSettings.user_id.in_(ids))
-        )
+        for user_id, indefinite, until in db.execute(_GHOSTS, params)
         if indefinite or (until is not None and until > now)
     }
     books = {i: GrantBook(i, i in ghosts) for i in ids}
-    rows = db.execute(
-        select(
-            SharingGrant.owner_id,
-            SharingGrant.circle_id,
-            SharingGrant.friend_id,
-            SharingGrant.precision,
-            SharingGrant.expires_at,
-        ).where(SharingGrant.owner_id.in_(ids))
-    )
-    for owner_id, circle_id, friend_id, precision, expires_at in rows:
+    for owner_id, circle_id, friend_id, precision, expires_at in db.execute(_GRANTS, params):
         if expires_at is not None and expires_at <= now:
             continue  # an expired grant is as if it were never given
         book = books[owner_id]
@@ -107,25 +107,27 @@ def grant_book(db: Session, owner_id: int, *, now: datetime) -> GrantBook:
 
 
 def visible_cell(
-    stored: Presence | None,
+    stored: str | None,
     precision: Precision,
     live: LivePositions,
     *,
     owner_id: int,
     now: datetime,
 ) -> str | None:
-    """The owner's cell as a viewer granted ``precision`` may see it, or None."""
+    """The owner's cell as a viewer granted ``precision`` may see it, or None.
+
+    ``stored`` is the owner's stored cell (None when nothing is stored)."""
     if precision is Precision.OFF or stored is None:
         return None
     if precision is Precision.PRECISE:
         fix = live.get(owner_id, now=now)
         if fix is not None:
             return cell_at(fix.lat, fix.lon, Precision.PRECISE)
-        return stored.cell  # the point is forgotten: fall back to the stored cell
+        return stored  # the point is forgotten: fall back to the stored cell
     # Never finer than what is stored, never finer than what is granted.
-    if rank(precision_of(stored.cell)) <= rank(precision):
-        return stored.cell
-    return coarsen(stored.cell, precision)
+    if rank(precision_of(stored)) <= rank(precision):
+        return stored
+    return coarsen(stored, precision)
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,7 +177,9 @@ def location_for(
     if precision is Precision.OFF:
         return None, precision, None
     stored = db.get(Presence, owner.id)
-    cell = visible_cell(stored, precision, live, owner_id=owner.id, now=now)
+    cell = visible_cell(
+        stored.cell if stored else None, precision, live, owner_id=owner.id, now=now
+    )
     return cell, precision, stored
 
 

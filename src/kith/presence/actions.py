@@ -33,7 +33,7 @@ from kith.presence.geo import (
     rank,
 )
 from kith.presence.live import Fix, LivePositions
-from kith.presence.matcher import IN, INTENT, NEARBY, deliver, run_matching
+from kith.presence.matcher import IN, INTENT, NEARBY, deliver, preferences, run_matching
 from kith.presence.models import (
     Alert,
     Intent,
@@ -506,10 +506,9 @@ def do_respond_alert(
         db.add(meetup)
         db.flush()
     alert.meetup_id = meetup.id
-    other_settings = db.get(PresenceSettings, alert.other_id)
     delivered = deliver(
         db,
-        other_settings,
+        preferences(db.get(PresenceSettings, alert.other_id)),
         recipient=alert.other_id,
         other=user.id,
         kind=IN,

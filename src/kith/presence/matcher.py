@@ -13,8 +13,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql.elements import BindParameter
 
 from kith.accounts.models import Circle, Friendship
 from kith.presence.access import GrantBook, grant_books, visible_cell
@@ -53,11 +54,19 @@ MATCH_FRESHNESS = timedelta(hours=2)
 def preferences(settings: PresenceSettings | None) -> Preferences:
     if settings is None:
         return Preferences()
+    return _preferences(
+        settings.daily_budget, settings.quiet_start, settings.quiet_end, settings.timezone
+    )
+
+
+def _preferences(
+    daily_budget: int, quiet_start: str | None, quiet_end: str | None, timezone: str
+) -> Preferences:
     return Preferences(
-        daily_budget=settings.daily_budget,
-        quiet_start=time.fromisoformat(settings.quiet_start) if settings.quiet_start else None,
-        quiet_end=time.fromisoformat(settings.quiet_end) if settings.quiet_end else None,
-        timezone=settings.timezone,
+        daily_budget=daily_budget,
+        quiet_start=time.fromisoformat(quiet_start) if quiet_start else None,
+        quiet_end=time.fromisoformat(quiet_end) if quiet_end else None,
+        timezone=timezone,
     )
 
 
@@ -70,81 +79,105 @@ class FriendLink:
     they_hold_close: bool
 
 
-# Built once: fresh aliases per call would defeat SQLAlchemy's statement cache.
+# Statements are built once, with bound parameters: this runs on every location update,
+# and building a select costs more than SQLite takes to answer it.
 _MINE, _THEIRS = aliased(Friendship), aliased(Friendship)
 _MY_CIRCLE, _THEIR_CIRCLE = aliased(Circle), aliased(Circle)
+_FRIEND_LINKS = (
+    select(
+        _MINE.friend_id,
+        _MINE.circle_id,
+        _THEIRS.circle_id,
+        _MY_CIRCLE.name_key,
+        _THEIR_CIRCLE.name_key,
+    )
+    .join(_THEIRS, and_(_THEIRS.user_id == _MINE.friend_id, _THEIRS.friend_id == _MINE.user_id))
+    .join(_MY_CIRCLE, _MY_CIRCLE.id == _MINE.circle_id)
+    .join(_THEIR_CIRCLE, _THEIR_CIRCLE.id == _THEIRS.circle_id)
+    .where(_MINE.user_id == bindparam("user_id"))
+)
+_IDS: BindParameter[list[int]] = bindparam("ids", expanding=True)
+_FRESH_CELLS = select(Presence.user_id, Presence.cell).where(
+    Presence.user_id.in_(_IDS), Presence.recorded_at > bindparam("fresh_after")
+)
+_DISARMED = select(PairState.recipient_id, PairState.other_id).where(
+    PairState.kind == NEARBY,
+    PairState.armed.is_(False),
+    or_(PairState.recipient_id == bindparam("me"), PairState.other_id == bindparam("me")),
+)
+_SETTINGS = select(
+    PresenceSettings.user_id,
+    PresenceSettings.open_to_hang_out,
+    PresenceSettings.daily_budget,
+    PresenceSettings.quiet_start,
+    PresenceSettings.quiet_end,
+    PresenceSettings.timezone,
+).where(PresenceSettings.user_id.in_(_IDS))
+_LIVE_INTENTS = (
+    select(
+        Intent.id,
+        Intent.user_id,
+        Intent.activity,
+        Intent.starts_at,
+        Intent.ends_at,
+        Intent.radius_m,
+        IntentAudience.circle_id,
+    )
+    .join(IntentAudience, IntentAudience.intent_id == Intent.id)
+    .where(Intent.user_id.in_(_IDS), Intent.ends_at > bindparam("now"))
+)
 
 
 def friend_links(db: Session, user_id: int) -> list[FriendLink]:
-    mine, theirs, my_circle, their_circle = _MINE, _THEIRS, _MY_CIRCLE, _THEIR_CIRCLE
-    rows = db.execute(
-        select(
-            mine.friend_id,
-            mine.circle_id,
-            theirs.circle_id,
-            my_circle.name_key,
-            their_circle.name_key,
-        )
-        .join(theirs, and_(theirs.user_id == mine.friend_id, theirs.friend_id == mine.user_id))
-        .join(my_circle, my_circle.id == mine.circle_id)
-        .join(their_circle, their_circle.id == theirs.circle_id)
-        .where(mine.user_id == user_id)
-    ).all()
+    rows = db.execute(_FRIEND_LINKS, {"user_id": user_id}).all()
     return [
         FriendLink(fid, mc, tc, mk == CLOSE_CIRCLE, tk == CLOSE_CIRCLE)
         for fid, mc, tc, mk, tk in rows
     ]
 
 
+@dataclass(frozen=True, slots=True)
+class _Settings:
+    open_to_hang_out: bool
+    preferences: Preferences
+
+
 @dataclass
 class _Snapshot:
     books: dict[int, GrantBook]
-    presence: dict[int, Presence]
-    settings: dict[int, PresenceSettings]
+    cells: dict[int, str]  # fresh stored cells
+    settings: dict[int, _Settings]
     intents: dict[int, list[tuple[IntentView, frozenset[int]]]]
     # (recipient, other) pairs whose "friend nearby" alert is spent until they part.
     disarmed: set[tuple[int, int]]
 
+    def preferences(self, user_id: int) -> Preferences:
+        found = self.settings.get(user_id)
+        return found.preferences if found is not None else Preferences()
+
 
 def _snapshot(db: Session, ids: list[int], now: datetime) -> _Snapshot:
     # A position older than MATCH_FRESHNESS says where someone was, not where they are.
-    presence = {
-        p.user_id: p
-        for p in db.scalars(
-            select(Presence).where(
-                Presence.user_id.in_(ids), Presence.recorded_at > now - MATCH_FRESHNESS
-            )
-        )
-    }
-    me = ids[0]
-    disarmed = {
-        (r, o)
-        for r, o in db.execute(
-            select(PairState.recipient_id, PairState.other_id).where(
-                PairState.kind == NEARBY,
-                PairState.armed.is_(False),
-                or_(PairState.recipient_id == me, PairState.other_id == me),
-            )
-        )
-    }
+    fresh = {"ids": ids, "fresh_after": now - MATCH_FRESHNESS}
+    cells = {user_id: cell for user_id, cell in db.execute(_FRESH_CELLS, fresh)}
+    disarmed = {(r, o) for r, o in db.execute(_DISARMED, {"me": ids[0]})}
     settings = {
-        s.user_id: s
-        for s in db.scalars(select(PresenceSettings).where(PresenceSettings.user_id.in_(ids)))
+        user_id: _Settings(bool(open_), _preferences(budget, q_start, q_end, zone))
+        for user_id, open_, budget, q_start, q_end, zone in db.execute(_SETTINGS, {"ids": ids})
     }
+    views: dict[int, tuple[int, IntentView]] = {}
     audiences: dict[int, set[int]] = defaultdict(set)
-    live = list(db.scalars(select(Intent).where(Intent.user_id.in_(ids), Intent.ends_at > now)))
-    if live:
-        for intent_id, circle_id in db.execute(
-            select(IntentAudience.intent_id, IntentAudience.circle_id).where(
-                IntentAudience.intent_id.in_([i.id for i in live])
-            )
-        ):
-            audiences[intent_id].add(circle_id)
+    for intent_id, owner, activity, starts, ends, radius, circle_id in db.execute(
+        _LIVE_INTENTS, {"ids": ids, "now": now}
+    ):
+        if intent_id not in views:
+            views[intent_id] = (owner, IntentView(intent_id, activity, starts, ends, radius))
+        audiences[intent_id].add(circle_id)
     intents: dict[int, list[tuple[IntentView, frozenset[int]]]] = defaultdict(list)
-    for i in live:
-        view = IntentView(i.id, i.activity, i.starts_at, i.ends_at, i.radius_m)
-        intents[i.user_id].append((view, frozenset(audiences[i.id])))
-    return _Snapshot(grant_books(db, ids, now=now), presence, settings, intents, disarmed)
+    for intent_id in sorted(views):
+        owner, view = views[intent_id]
+        intents[owner].append((view, frozenset(audiences[intent_id])))
+    return _Snapshot(grant_books(db, ids, now=now), cells, settings, intents, disarmed)
 
 
 def _party(
@@ -157,7 +190,7 @@ def _party(
     now: datetime,
 ) -> Party:
     precision = snap.books[owner].precision_for(other, circle_for_other)
-    cell = visible_cell(snap.presence.get(owner), precision, live, owner_id=owner, now=now)
+    cell = visible_cell(snap.cells.get(owner), precision, live, owner_id=owner, now=now)
     settings = snap.settings.get(owner)
     visible = tuple(
         v for v, audience in snap.intents.get(owner, []) if circle_for_other in audience
@@ -214,7 +247,7 @@ def _pair_state(db: Session, recipient: int, other: int, kind: str) -> PairState
 
 def deliver(
     db: Session,
-    snap_settings: PresenceSettings | None,
+    prefs: Preferences,
     *,
     recipient: int,
     other: int,
@@ -237,7 +270,6 @@ def deliver(
     if exists is not None:
         return False
     if kind in BUDGETED:
-        prefs = preferences(snap_settings)
         decision = may_alert(prefs, sent_today=_sent_today(db, recipient, prefs, now), now=now)
         if not decision.deliver:
             return False
@@ -287,7 +319,7 @@ def _alert_intent_match(
     ):
         if deliver(
             db,
-            snap.settings.get(recipient),
+            snap.preferences(recipient),
             recipient=recipient,
             other=other,
             kind=INTENT,
@@ -319,7 +351,7 @@ def _nearby(db: Session, snap: _Snapshot, me: Party, them: Party, now: datetime)
         stamp = now.replace(second=0, microsecond=0).isoformat()
         if deliver(
             db,
-            snap.settings.get(recipient),
+            snap.preferences(recipient),
             recipient=recipient,
             other=other,
             kind=NEARBY,

@@ -108,7 +108,9 @@ def shared_locations(
     for link in links:
         precision = books[link.friend_id].precision_for(viewer.id, link.their_circle_id)
         stored = presence.get(link.friend_id)
-        cell = visible_cell(stored, precision, live, owner_id=link.friend_id, now=now)
+        cell = visible_cell(
+            stored.cell if stored else None, precision, live, owner_id=link.friend_id, now=now
+        )
         if cell is None or stored is None:
             continue
         record_location_use(db, link.friend_id, viewer.id, precision, purpose, now)
@@ -233,7 +235,9 @@ def _label_for(
 ) -> str | None:
     """How far the owner is from the viewer, from cells; ledgered when it says anything."""
     precision = book.precision_for(viewer_id, circle_id)
-    cell = visible_cell(stored, precision, live, owner_id=book.owner_id, now=now)
+    cell = visible_cell(
+        stored.cell if stored else None, precision, live, owner_id=book.owner_id, now=now
+    )
     if cell is None or my_cell is None:
         return None
     record_location_use(db, book.owner_id, viewer_id, precision, purpose, now)
