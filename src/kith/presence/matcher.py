@@ -222,17 +222,19 @@ def run_matching(db: Session, user_id: int, live: LivePositions, *, now: datetim
     return notified
 
 
+_SENT_SINCE = select(func.count()).where(
+    Alert.recipient_id == bindparam("recipient"),
+    Alert.kind.in_(BUDGETED),
+    Alert.created_at >= bindparam("since"),
+)
+_ALREADY_SENT = select(Alert.id).where(
+    Alert.recipient_id == bindparam("recipient"), Alert.dedupe_key == bindparam("key")
+)
+
+
 def _sent_today(db: Session, recipient: int, prefs: Preferences, now: datetime) -> int:
-    return (
-        db.scalar(
-            select(func.count()).where(
-                Alert.recipient_id == recipient,
-                Alert.kind.in_(BUDGETED),
-                Alert.created_at >= local_day_start(now, prefs.timezone),
-            )
-        )
-        or 0
-    )
+    since = local_day_start(now, prefs.timezone)
+    return db.scalar(_SENT_SINCE, {"recipient": recipient, "since": since}) or 0
 
 
 def _pair_state(db: Session, recipient: int, other: int, kind: str) -> PairState:
@@ -264,10 +266,7 @@ def deliver(
     cooldown: timedelta | None = None,
 ) -> bool:
     """Put one alert in the recipient's inbox, if policy allows; True when it did."""
-    exists = db.scalar(
-        select(Alert.id).where(Alert.recipient_id == recipient, Alert.dedupe_key == dedupe_key)
-    )
-    if exists is not None:
+    if db.scalar(_ALREADY_SENT, {"recipient": recipient, "key": dedupe_key}) is not None:
         return False
     if kind in BUDGETED:
         decision = may_alert(prefs, sent_today=_sent_today(db, recipient, prefs, now), now=now)
