@@ -1,185 +1,366 @@
 """Benchmark: kith integrity vs coordination-network-toolkit, same input, same run.
 
 For each input size, both tools go from the same raw CSV (the toolkit's format) to
-edges for co_tweet, co_retweet and co_link with a 60 s window; each run is a fresh
-subprocess so peak memory (max RSS, including its workers) is per run. The edge
-sets are checked for equality, and the last line printed is JSON with times,
-memory and kith's speed-up ratios.
+edges for co_tweet, co_retweet and co_link with a 60 s window; every run is a fresh
+subprocess, so its peak memory (max RSS, including the workers it waited for) is its
+own. The edge sets are checked for equality, and the last line printed is JSON with
+times, memory and kith's speed-up ratios.
 
     .venv/bin/python bench/integrity.py --quick          # 100k rows only
     .venv/bin/python bench/integrity.py                  # 100k, 1M, dense 10M
-    .venv/bin/python bench/integrity.py --sizes 1m --out-of-core-rows 100000000
+    .venv/bin/python bench/integrity.py --sizes dense10m --peer-timeout 3600
+    .venv/bin/python bench/integrity.py --sizes none --out-of-core-rows 100000000
 
-The toolkit's empty-string "URL" (its CSV loader adds one for every message without
-a link) is deleted before its co_link run, as for the published reference edges.
-The dense set clones every IRA account nine times with 1-10 s of time jitter.
+What is timed, per network:
+
+- toolkit: ``preprocess`` (CSV into SQLite) + ``compute <network>`` (all CPUs). It
+  preprocesses once per size and computes the three networks on that database, as a
+  user would; its per-network time counts the preprocessing in full (as if run alone),
+  and ``all_three`` counts it once. Its CSV loader adds an empty-string "URL" for every
+  message without a link; that row is deleted before co_link (as for the published
+  reference edges), otherwise every link-less message would match every other one.
+- kith: ``kith integrity detect --format cnt --peer-compatible --edges-only``, raw
+  file to the edges Parquet (the toolkit's scope), and separately the full pipeline
+  without ``--edges-only`` (edges, evidence, Louvain cases, summary), reported as
+  ``kith_full_s`` and ``speedup_full``.
+
+Both tools run as installed with byte-code caches: one untimed warm-up call each
+writes them (``PYTHONDONTWRITEBYTECODE`` is cleared for the subprocesses), so no run
+pays for compiling Python sources.
+
+The dense set clones every IRA account nine times (1M -> 10M rows) with 1-10 s of
+time jitter per message. With ``--peer-timeout`` a toolkit run that takes longer is
+stopped and the ratio reported as a lower bound (``speedup_at_least``).
+
+``--out-of-core-rows N`` runs kith alone (co_retweet) on a generated N-row Parquet set
+(groups of ten accounts re-sharing the same post within 10 s, over a background of
+scattered re-shares) with a DuckDB ``memory_limit`` far below the data size, and
+reports its peak RSS and the disk it spilled to; generated files are deleted after.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
-import random
+import shutil
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
 import pyarrow.parquet as pq
 from rich.console import Console
-from rich.progress import Progress
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
 from kith.integrity.datasets import IRA_TWEETS, ira_messages, shared_data_dir, write_cnt_csv  # noqa: E402
 
-NETWORKS = ("co_tweet", "co_retweet", "co_link")
+NETWORKS = ("co_tweet", "co_retweet", "co_link")  # co_link last: it edits the toolkit's db
 WINDOW = 60
 PY = sys.executable
+TIME = "/usr/bin/time"
 KITH = str(Path(sys.executable).parent / "kith")
+CNT = [PY, "-m", "coordination_network_toolkit"]
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 console = Console(stderr=True)
+Edges = set[tuple[str, str, int]]
 
 
-def run(cmd: list[str]) -> tuple[float, int]:
-    """Wall seconds and peak RSS (MB) of one subprocess and the workers it waited for."""
+class TimedOut(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Run:
+    seconds: float
+    peak_mb: int
+
+
+def run(cmd: list[str], timeout: float | None = None) -> Run:
+    """Wall seconds and peak RSS (MB) of one subprocess and the workers it waited for.
+
+    GNU time measures the RSS: a child forked from this (large) process would report
+    this process's size as its own peak."""
+    rss = Path(os.environ.get("TMPDIR", "/tmp")) / f"kith-bench-rss-{os.getpid()}"
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
+    proc = subprocess.Popen(
+        [TIME, "-f", "%M", "-o", str(rss), *cmd],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=ENV,
+        start_new_session=True,
+    )
+    err: list[bytes] = []
+    reader = threading.Thread(target=lambda: err.append(proc.stderr.read() if proc.stderr else b""))
+    reader.start()
+    timer = None
+    if timeout is not None:
+        # The whole process group: the toolkit's compute runs worker processes.
+        timer = threading.Timer(timeout, lambda: os.killpg(proc.pid, 9))
+        timer.start()
+    status = proc.wait()
     seconds = time.perf_counter() - start
+    if timer is not None:
+        timer.cancel()
+    reader.join()
+    if timeout is not None and seconds >= timeout:
+        raise TimedOut(f"stopped after {timeout:.0f} s: {' '.join(cmd)}")
     if status != 0:
-        err = proc.stderr.read().decode() if proc.stderr else ""
-        raise SystemExit(f"failed ({status}): {' '.join(cmd)}\n{err[-2000:]}")
-    return seconds, usage.ru_maxrss // 1024
+        text = b"".join(err).decode(errors="replace")
+        raise SystemExit(f"failed ({status}): {' '.join(cmd)}\n{text[-2000:]}")
+    peak_kb = int(rss.read_text().split()[-1])
+    rss.unlink()
+    return Run(seconds, peak_kb // 1024)
 
 
-def dense(messages: pa.Table, clones: int, seed: int = 0) -> pa.Table:
-    rng = random.Random(seed)
-    parts = [messages]
-    n = messages.num_rows
-    for c in range(1, clones + 1):
-        jitter = pa.array([rng.randint(1, 10) for _ in range(n)], pa.int64())
-        parts.append(
-            pa.table(
-                {
-                    "message_id": pa.array(
-                        [f"{m}c{c}" for m in messages.column("message_id").to_pylist()]
-                    ),
-                    "account_id": pa.array(
-                        [f"{a}~{c}" for a in messages.column("account_id").to_pylist()]
-                    ),
-                    "timestamp": pa.compute.add(messages.column("timestamp"), jitter),
-                    "text": messages.column("text"),
-                    "urls": messages.column("urls"),
-                    "reshare_of": messages.column("reshare_of"),
-                }
-            )
+def warm_up() -> None:
+    """Write both tools' byte-code caches, so no timed run compiles sources."""
+    subprocess.run(
+        [KITH, "integrity", "detect", "--help"], env=ENV, capture_output=True, check=True
+    )
+    subprocess.run([*CNT, "--help"], env=ENV, capture_output=True, check=False)
+    subprocess.run(
+        [PY, "-c", "import coordination_network_toolkit.compute_networks"],
+        env=ENV,
+        capture_output=True,
+        check=True,
+    )
+
+
+def dense_csv(base: Path, target: Path, clones: int = 9) -> int:
+    """The base CSV plus ``clones`` copies of every account (``name~k``), each message
+    shifted by 1-10 s (a fixed hash, so the set is the same every time)."""
+    src = str(base).replace("'", "''")
+    copies = (
+        "SELECT message_id || 'c' || k AS message_id, user_id || '~' || k AS user_id, "
+        "username || '~' || k AS username, repost_id, reply_id, message, "
+        "CAST(CAST(timestamp AS BIGINT) + 1 + hash(message_id, k) % 10 AS VARCHAR) AS timestamp, "
+        f"urls FROM b, range(1, {clones + 1}) r(k)"
+    )
+    with duckdb.connect() as con:
+        con.execute(
+            f"CREATE VIEW b AS SELECT * FROM read_csv('{src}', header = true, all_varchar = true)"
         )
-    parts[0] = parts[0].set_column(0, "message_id", parts[0].column(0).cast(pa.string()))
-    return pa.concat_tables(parts)
+        con.execute(
+            f"COPY (SELECT * FROM b UNION ALL {copies}) TO '{target}' "
+            "(FORMAT csv, HEADER, FORCE_QUOTE *)"
+        )
+        rows = con.execute(f"SELECT count(*) FROM read_csv('{target}')").fetchone()
+    return int(rows[0]) if rows else 0
 
 
-def peer(csv: Path, work: Path, network: str) -> tuple[float, int, set[tuple[str, str, int]]]:
-    db = work / f"peer_{network}.db"
-    db.unlink(missing_ok=True)
-    cnt = [PY, "-m", "coordination_network_toolkit", str(db)]
-    t1, m1 = run([*cnt, "preprocess", str(csv)])
-    if network == "co_link":
-        with sqlite3.connect(db) as con:
-            con.execute("DELETE FROM message_url WHERE url = ''")
-    t2, m2 = run(
-        [
-            *cnt,
-            "compute",
-            network,
-            "--time_window",
-            str(WINDOW),
-            "--min_edge_weight",
-            "1",
-            "--n_cpus",
-            str(os.cpu_count() or 2),
-        ]
-    )
+def toolkit_edges(db: Path, network: str) -> Edges:
+    table = f"{network}_network"
     with sqlite3.connect(db) as con:
-        table = {
-            "co_tweet": "co_tweet_network",
-            "co_retweet": "co_retweet_network",
-            "co_link": "co_link_network",
-        }[network]
         rows = con.execute(f"SELECT user_1, user_2, weight FROM {table} WHERE user_1 != user_2")
-        edges = {(str(a), str(b), int(w)) for a, b, w in rows}
-    db.unlink(missing_ok=True)
-    return t1 + t2, max(m1, m2), edges
+        return {(str(a), str(b), int(w)) for a, b, w in rows}
 
 
-def kith(
-    csv: Path, work: Path, network: str, memory: str
-) -> tuple[float, int, set[tuple[str, str, int]]]:
-    out = work / f"kith_{network}"
-    seconds, mb = run(
-        [
-            KITH,
-            "integrity",
-            "detect",
-            "--input",
-            str(csv),
-            "--format",
-            "cnt",
-            "--network",
-            network,
-            "--window",
-            str(WINDOW),
-            "--out",
-            str(out),
-            "--peer-compatible",
-            "--memory-limit",
-            memory,
-            "--json",
-        ]
-    )
+def kith_run(
+    csv: Path, work: Path, network: str, memory: str, *, edges_only: bool
+) -> tuple[Run, Edges]:
+    out = work / f"kith_{network}{'_edges' if edges_only else ''}"
+    cmd = [
+        KITH,
+        "integrity",
+        "detect",
+        "--input",
+        str(csv),
+        "--format",
+        "cnt",
+        "--network",
+        network,
+        "--window",
+        str(WINDOW),
+        "--out",
+        str(out),
+        "--peer-compatible",
+        "--memory-limit",
+        memory,
+        "--json",
+    ]
+    result = run([*cmd, "--edges-only"] if edges_only else cmd)
     table = pq.read_table(out / "edges.parquet")
-    edges = {(r["user_1"], r["user_2"], int(r["weight"])) for r in table.to_pylist()}
-    return seconds, mb, edges
+    edges = set(
+        zip(
+            table.column("user_1").to_pylist(),
+            table.column("user_2").to_pylist(),
+            table.column("weight").to_pylist(),
+            strict=True,
+        )
+    )
+    shutil.rmtree(out, ignore_errors=True)
+    return result, edges
+
+
+def bench_size(
+    size: str, csv: Path, work: Path, memory: str, peer_timeout: float | None
+) -> dict[str, object]:
+    db = work / "toolkit.db"
+    db.unlink(missing_ok=True)
+    console.print(f"{size}: toolkit preprocess")
+    prep = run([*CNT, str(db), "preprocess", str(csv)], peer_timeout)
+    per: dict[str, object] = {"toolkit_preprocess_s": round(prep.seconds, 2)}
+    compute_total = 0.0
+    kith_total = kith_full_total = 0.0
+    all_done = True
+    for network in NETWORKS:
+        if network == "co_link":
+            with sqlite3.connect(db) as con:
+                con.execute("DELETE FROM message_url WHERE url = ''")
+        console.print(f"{size} {network}: kith")
+        k, k_edges = kith_run(csv, work, network, memory, edges_only=True)
+        kf, kf_edges = kith_run(csv, work, network, memory, edges_only=False)
+        kith_total += k.seconds
+        kith_full_total += kf.seconds
+        row: dict[str, object] = {
+            "edges": len(k_edges),
+            "kith_s": round(k.seconds, 2),
+            "kith_full_s": round(kf.seconds, 2),
+            "kith_peak_mb": k.peak_mb,
+            "kith_full_peak_mb": kf.peak_mb,
+            "full_edges_equal": kf_edges == k_edges,
+        }
+        console.print(f"{size} {network}: toolkit compute")
+        budget = None if peer_timeout is None else max(peer_timeout - prep.seconds, 1.0)
+        try:
+            compute = run(
+                [
+                    *CNT,
+                    str(db),
+                    "compute",
+                    network,
+                    "--time_window",
+                    str(WINDOW),
+                    "--min_edge_weight",
+                    "1",
+                    "--n_cpus",
+                    str(os.cpu_count() or 2),
+                ],
+                budget,
+            )
+        except TimedOut:
+            all_done = False
+            peer_s = prep.seconds + (budget or 0.0)
+            row.update(
+                toolkit_s=f">= {peer_s:.0f}",
+                equal=None,
+                speedup_at_least=round(peer_s / k.seconds, 1),
+                speedup_full_at_least=round(peer_s / kf.seconds, 1),
+            )
+        else:
+            compute_total += compute.seconds
+            peer_s = prep.seconds + compute.seconds
+            row.update(
+                equal=toolkit_edges(db, network) == k_edges,
+                toolkit_s=round(peer_s, 2),
+                toolkit_compute_s=round(compute.seconds, 2),
+                toolkit_peak_mb=max(prep.peak_mb, compute.peak_mb),
+                speedup=round(peer_s / k.seconds, 1),
+                speedup_full=round(peer_s / kf.seconds, 1),
+            )
+        per[network] = row
+        console.print(f"{size} {network}: {json.dumps(row)}")
+    db.unlink(missing_ok=True)
+    if all_done:
+        separately = len(NETWORKS) * prep.seconds + compute_total
+        once = prep.seconds + compute_total
+        per["speedup_total"] = round(separately / kith_total, 1)
+        per["speedup_total_full"] = round(separately / kith_full_total, 1)
+        # The toolkit preprocesses once for all three; kith reads the CSV three times.
+        per["all_three"] = {
+            "toolkit_s": round(once, 1),
+            "kith_s": round(kith_total, 1),
+            "speedup": round(once / kith_total, 1),
+        }
+    return per
+
+
+def generated_parquet(rows: int, path: Path) -> int:
+    """``rows`` re-shares in kith's schema: accounts in groups of ten, every account
+    posting once per 10-minute slot; in a tenth of the (group, slot)s the whole group
+    re-shares one post within 10 s, otherwise each re-shares a random one of rows/4
+    posts. Returns the number of accounts."""
+    accounts = max(rows // 1000, 100)
+    with duckdb.connect(config={"memory_limit": "2GB"}) as con:
+        con.execute(
+            f"COPY (SELECT 'm' || i AS message_id, 'a' || (i % {accounts}) AS account_id, "
+            f"1600000000 + (i // {accounts}) * 600 + hash(i) % 10 AS timestamp, "
+            "CASE WHEN hash(i // "
+            f"{accounts}, (i % {accounts}) // 10) % 10 = 0 "
+            f"THEN 'g' || (i // {accounts}) || '_' || ((i % {accounts}) // 10) "
+            f"ELSE 'r' || hash(i, 7) % {max(rows // 4, 1)} END AS reshare_of "
+            f"FROM range({rows}) t(i)) TO '{path}' (FORMAT parquet, ROW_GROUP_SIZE 1000000)"
+        )
+    return accounts
+
+
+def _disk_watch(folder: Path, stop: threading.Event, peak: list[int]) -> None:
+    while not stop.wait(1.0):
+        used = 0
+        for root, _, files in os.walk(folder):
+            for name in files:
+                with contextlib.suppress(OSError):  # a spill file removed meanwhile
+                    used += (Path(root) / name).stat().st_size
+        peak[0] = max(peak[0], used)
 
 
 def out_of_core(rows: int, work: Path, memory: str) -> dict[str, object]:
-    """kith alone on a generated dense set far larger than its memory limit."""
+    """kith alone on a generated set far larger than its memory limit."""
     path = work / f"generated_{rows}.parquet"
-    accounts = max(rows // 2000, 100)
-    duckdb.connect().execute(
-        f"COPY (SELECT i AS message_id, 'a' || (i % {accounts}) AS account_id, "
-        f"1600000000 + (i // {accounts}) * 7 + (hash(i) % 5) AS timestamp, '' AS text, "
-        f"'' AS urls, 'p' || ((i // {accounts}) % 50000) || '_' || (i % 97) AS reshare_of "
-        f"FROM range({rows}) t(i)) TO '{path}' (FORMAT parquet)"
-    )
-    seconds, mb = run(
-        [
-            KITH,
-            "integrity",
-            "detect",
-            "--input",
-            str(path),
-            "--network",
-            "co_retweet",
-            "--window",
-            str(WINDOW),
-            "--out",
-            str(work / "ooc"),
-            "--memory-limit",
-            memory,
-            "--json",
-        ]
-    )
-    summary = json.loads((work / "ooc" / "summary.json").read_text())
+    out = work / "ooc"
+    console.print(f"out of core: generating {rows:,} rows")
+    accounts = generated_parquet(rows, path)
+    size_mb = path.stat().st_size // 2**20
+    console.print(f"out of core: kith on {rows:,} rows, memory limit {memory}")
+    stop = threading.Event()
+    peak = [0]
+    watcher = threading.Thread(target=_disk_watch, args=(out, stop, peak))
+    watcher.start()
+    try:
+        result = run(
+            [
+                KITH,
+                "integrity",
+                "detect",
+                "--input",
+                str(path),
+                "--network",
+                "co_retweet",
+                "--window",
+                str(WINDOW),
+                "--out",
+                str(out),
+                "--edges-only",
+                "--memory-limit",
+                memory,
+                "--json",
+            ]
+        )
+    finally:
+        stop.set()
+        watcher.join()
+    summary = json.loads((out / "summary.json").read_text())
+    shutil.rmtree(out, ignore_errors=True)
+    path.unlink(missing_ok=True)
     return {
         "rows": rows,
-        "seconds": round(seconds, 1),
-        "peak_mb": mb,
+        "accounts": accounts,
+        "input_mb": size_mb,
+        "network": "co_retweet",
+        "seconds": round(result.seconds, 1),
+        "stages_s": summary["seconds"],
+        "peak_rss_mb": result.peak_mb,
+        "peak_spill_mb": peak[0] // 2**20,
         "memory_limit": memory,
+        "message_pairs": summary["message_pairs"],
         "edges": summary["edges"],
     }
 
@@ -189,52 +370,48 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--quick", action="store_true", help="100k rows only")
-    parser.add_argument("--sizes", default="100k,1m,dense10m")
+    parser.add_argument("--sizes", default="100k,1m,dense10m", help="or 'none'")
     parser.add_argument("--work", type=Path, default=Path("/tmp/kith-bench-integrity"))
     parser.add_argument("--memory-limit", default="4GB")
+    parser.add_argument("--peer-timeout", type=float, default=None, help="seconds per network")
     parser.add_argument("--out-of-core-rows", type=int, default=0)
+    parser.add_argument("--out-of-core-memory", default="2GB")
     args = parser.parse_args()
-    sizes = ["100k"] if args.quick else args.sizes.split(",")
+    sizes = ["100k"] if args.quick else [s for s in args.sizes.split(",") if s != "none"]
     args.work.mkdir(parents=True, exist_ok=True)
     source = shared_data_dir(REPO) / IRA_TWEETS
-    results: dict[str, object] = {}
+    results: dict[str, object] = {"load_average_start": os.getloadavg()[0]}
+    warm_up()
     all_equal = True
-    with Progress(console=console) as progress:
-        task = progress.add_task("benchmark", total=len(sizes) * len(NETWORKS))
-        for size in sizes:
-            progress.update(task, description=f"{size}: preparing input")
-            n = {"100k": 100_000, "1m": 1_000_000, "dense10m": 1_000_000}[size]
-            messages = ira_messages(source, n)
-            if size == "dense10m":
-                messages = dense(messages, clones=9)
-            csv = args.work / f"{size}.csv"
-            write_cnt_csv(messages, csv)
-            per: dict[str, object] = {"rows": messages.num_rows}
-            for network in NETWORKS:
-                progress.update(task, description=f"{size} {network}: toolkit")
-                p_s, p_mb, p_edges = peer(csv, args.work, network)
-                progress.update(task, description=f"{size} {network}: kith")
-                k_s, k_mb, k_edges = kith(csv, args.work, network, args.memory_limit)
-                equal = p_edges == k_edges
-                all_equal &= equal
-                per[network] = {
-                    "edges": len(k_edges),
-                    "equal": equal,
-                    "peer_s": round(p_s, 2),
-                    "kith_s": round(k_s, 2),
-                    "speedup": round(p_s / k_s, 2),
-                    "peer_peak_mb": p_mb,
-                    "kith_peak_mb": k_mb,
-                }
-                progress.advance(task)
-            total_p = sum(v["peer_s"] for k, v in per.items() if isinstance(v, dict))
-            total_k = sum(v["kith_s"] for k, v in per.items() if isinstance(v, dict))
-            per["speedup_total"] = round(total_p / total_k, 2)
-            results[size] = per
-            console.print(f"{size}: {json.dumps(per)}")
+    for size in sizes:
+        console.print(f"{size}: preparing input")
+        n = {"100k": 100_000, "1m": 1_000_000, "dense10m": 1_000_000}[size]
+        csv = args.work / f"{size}.csv"
+        write_cnt_csv(ira_messages(source, n), csv)
+        rows = n
+        if size == "dense10m":
+            base = args.work / "dense_base.csv"
+            csv.replace(base)
+            rows = dense_csv(base, csv)
+            base.unlink()
+        per = {
+            "rows": rows,
+            **bench_size(size, csv, args.work, args.memory_limit, args.peer_timeout),
+        }
+        csv.unlink(missing_ok=True)
+        for network in NETWORKS:
+            row = per[network]
+            assert isinstance(row, dict)
+            all_equal &= row["equal"] is not False and row["full_edges_equal"] is True
+        results[size] = per
+        console.print(f"{size}: {json.dumps(per)}")
     if args.out_of_core_rows:
-        results["out_of_core"] = out_of_core(args.out_of_core_rows, args.work, args.memory_limit)
+        results["out_of_core"] = out_of_core(
+            args.out_of_core_rows, args.work, args.out_of_core_memory
+        )
     results["edges_equal"] = all_equal
+    results["load_average_end"] = os.getloadavg()[0]
+    results["cpus"] = os.cpu_count()
     print(json.dumps(results))
 
 

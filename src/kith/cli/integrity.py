@@ -76,6 +76,10 @@ def detect(
             "--peer-compatible", help="coordination-network-toolkit semantics (no cap, no guard)."
         ),
     ] = False,
+    edges_only: Annotated[
+        bool,
+        typer.Option("--edges-only", help="Stop at the edges: no evidence, clusters or cases."),
+    ] = False,
     memory_limit: Annotated[str, typer.Option(help="DuckDB memory before spilling.")] = "4GB",
     max_reject_fraction: Annotated[
         float, typer.Option(help="Fail when more input rows than this are unusable.")
@@ -84,8 +88,8 @@ def detect(
 ) -> None:
     """Build a coordination network, its evidence and ranked cases."""
     from kith.integrity.networks import DetectConfig, EngineName
-    from kith.integrity.pipeline import STAGES
     from kith.integrity.pipeline import detect as run_detect
+    from kith.integrity.pipeline import stages
     from kith.integrity.schema import InputFormat
 
     try:
@@ -99,6 +103,7 @@ def detect(
             similarity_threshold=similarity,
             memory_limit=memory_limit,
             max_reject_fraction=max_reject_fraction,
+            edges_only=edges_only,
         )
         if peer_compatible:
             config = config.peer_compatible()
@@ -110,7 +115,7 @@ def detect(
 
     progress = _progress(transient=as_json)
     with progress:
-        task = progress.add_task(f"{network} on {input_file.name}", total=len(STAGES))
+        task = progress.add_task(f"{network} on {input_file.name}", total=len(stages(config)))
 
         def on_stage(name: str) -> None:
             progress.update(task, advance=1, description=f"{network}: {name} done")

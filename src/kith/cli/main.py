@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
-from kith.config import Settings, get_settings
 from kith.errors import KithError
+
+if TYPE_CHECKING:  # pydantic-settings costs half a second: only commands that need it pay
+    from kith.config import Settings
 
 app = typer.Typer(
     name="kith",
@@ -43,6 +45,8 @@ err_console = Console(stderr=True)
 
 
 def _settings() -> Settings:
+    from kith.config import get_settings
+
     try:
         return get_settings()
     except ValueError as exc:

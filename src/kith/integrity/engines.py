@@ -35,7 +35,15 @@ class Engine(Protocol):
         """Materialise ``sql`` as table ``name`` (Spark: lazily, cached on first use)."""
         ...
 
+    def view(self, name: str, sql: str) -> None:
+        """Name ``sql`` without materialising it: for cheap filters read a few times."""
+        ...
+
     def arrow(self, sql: str) -> pa.Table: ...
+
+    def rows(self, sql: str) -> list[dict[str, Any]]:
+        """A small result as plain rows."""
+        ...
 
     def register(self, name: str, table: pa.Table) -> None: ...
 
@@ -101,31 +109,46 @@ class DuckDBEngine:
         self.con = duckdb.connect(":memory:", config=config)
         self.con.execute("SET TimeZone = 'UTC'")
         self._path = Path("input")
+        self._lenient_source: str | None = None
 
     def load(self, path: Path, fmt: InputFormat, *, encoding: str) -> dict[str, ColumnKind]:
         self._path = path
         literal = DUCKDB.string(str(path))
         if input_kind(path) == "parquet":
-            pattern = DUCKDB.string(str(path / "*.parquet")) if path.is_dir() else literal
-            source = (
-                f"SELECT * EXCLUDE (file_row_number), file_row_number AS _row "
-                f"FROM read_parquet({pattern}, file_row_number = true)"
-            )
-            # file_row_number restarts per file; fine for one file, and for a folder
-            # ties only decide which duplicate id is "first".
+            if path.is_dir():
+                # file_row_number restarts per file: number the rows across files instead.
+                source = (
+                    "SELECT *, row_number() OVER () AS _row "
+                    f"FROM read_parquet({DUCKDB.string(str(path / '*.parquet'))})"
+                )
+            else:
+                source = (
+                    f"SELECT * EXCLUDE (file_row_number), file_row_number AS _row "
+                    f"FROM read_parquet({literal}, file_row_number = true)"
+                )
+            self._lenient_source = None
         else:
-            header = "true"
-            source = (
-                f"SELECT *, row_number() OVER () AS _row FROM read_csv({literal}, "
-                f"header = {header}, all_varchar = true, encoding = {DUCKDB.string(encoding)}, "
-                "strict_mode = false)"
-            )
+            # The strict reader is the parallel one (several times faster); a file it
+            # refuses (stray quotes, ragged rows) is read again leniently, see create().
+            options = f"header = true, all_varchar = true, encoding = {DUCKDB.string(encoding)}"
+            csv = f"SELECT *, row_number() OVER () AS _row FROM read_csv({literal}, {options}"
+            source = csv + ")"
+            self._lenient_source = csv + ", strict_mode = false)"
         try:
-            self.con.execute(f"CREATE OR REPLACE VIEW raw AS {source}")
-            described = self.con.execute("DESCRIBE raw").fetchall()
+            try:
+                described = self._create_raw(source)
+            except self._duckdb.Error:
+                if self._lenient_source is None:
+                    raise
+                described = self._create_raw(self._lenient_source)
+                self._lenient_source = None
         except self._duckdb.Error as exc:
             raise _read_error(path, exc) from exc
         return {str(row[0]): _duck_kind(str(row[1])) for row in described if row[0] != "_row"}
+
+    def _create_raw(self, source: str) -> list[Any]:
+        self.con.execute(f"CREATE OR REPLACE VIEW raw AS {source}")
+        return self.con.execute("DESCRIBE raw").fetchall()
 
     def create(self, name: str, sql: str) -> None:
         try:
@@ -133,10 +156,24 @@ class DuckDBEngine:
         except self._duckdb.ConversionException as exc:
             raise InvalidInput(f"a value in the input could not be converted: {exc}") from exc
         except self._duckdb.InvalidInputException as exc:
-            raise _read_error(self._path, exc) from exc
+            if self._lenient_source is None:
+                raise _read_error(self._path, exc) from exc
+            # The strict CSV reader gave up part-way: read the file leniently, once.
+            self._create_raw(self._lenient_source)
+            self._lenient_source = None
+            self.create(name, sql)
+
+    def view(self, name: str, sql: str) -> None:
+        self.con.execute(f"CREATE OR REPLACE VIEW {name} AS {sql}")
 
     def arrow(self, sql: str) -> pa.Table:
         return self.con.sql(sql).to_arrow_table()
+
+    def rows(self, sql: str) -> list[dict[str, Any]]:
+        # Plain tuples: small results need no pyarrow (half a second to import).
+        result = self.con.sql(sql)
+        names = result.columns
+        return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
 
     def register(self, name: str, table: pa.Table) -> None:
         self.con.register(f"{name}_arrow", table)
@@ -212,8 +249,14 @@ class SparkEngine:
         self._cached.append(frame)
         frame.createOrReplaceTempView(name)
 
+    def view(self, name: str, sql: str) -> None:
+        self.spark.sql(sql).createOrReplaceTempView(name)
+
     def arrow(self, sql: str) -> pa.Table:
         return self.spark.sql(sql).toArrow()
+
+    def rows(self, sql: str) -> list[dict[str, Any]]:
+        return [row.asDict() for row in self.spark.sql(sql).collect()]
 
     def register(self, name: str, table: pa.Table) -> None:
         # Spark 4 takes Arrow directly (no pandas needed).

@@ -94,6 +94,9 @@ class DetectConfig:
     minhash_rows: int = 4
     # Whether to cluster and rank cases (off: edges and evidence only).
     cases: bool = True
+    # Stop once the edges are written: no evidence, clusters or cases (the network
+    # alone, as coordination-network-toolkit computes it).
+    edges_only: bool = False
     # Clustering only looks at the heaviest edges when there are very many.
     max_cluster_edges: int = 2_000_000
     # Engine resources: DuckDB spills to temp_directory beyond memory_limit.

@@ -44,15 +44,17 @@ from kith.integrity.schema import InputFormat, LoadReport, Reject, resolve_colum
 if TYPE_CHECKING:
     import pyarrow as pa
 
-OUTPUT_FILES = (
-    "edges.parquet",
-    "evidence.parquet",
-    "capped_objects.parquet",
-    "clusters.parquet",
-    "cases.json",
-)
+EDGE_FILES = ("edges.parquet", "capped_objects.parquet")
+OUTPUT_FILES = (*EDGE_FILES, "evidence.parquet", "clusters.parquet", "cases.json")
 SUMMARY_FILE = "summary.json"
 STAGES = ("load", "keys", "join", "edges", "evidence", "cases", "write")
+EDGE_STAGES = ("load", "keys", "join", "edges", "write")
+
+
+def stages(config: DetectConfig) -> tuple[str, ...]:
+    """The stages a run goes through, in order (for progress bars)."""
+    return EDGE_STAGES if config.edges_only else STAGES
+
 
 StageHook = Callable[[str], None]
 
@@ -100,8 +102,12 @@ def detect(
         summary["seconds"] = {k: round(v, 3) for k, v in timings.items()}
         summary["seconds"]["total"] = round(sum(timings.values()), 3)
         (out_dir / SUMMARY_FILE).unlink(missing_ok=True)
+        written = EDGE_FILES if config.edges_only else OUTPUT_FILES
         for name in OUTPUT_FILES:
-            (staging / name).replace(out_dir / name)
+            if name in written:
+                (staging / name).replace(out_dir / name)
+            else:  # never leave an earlier run's evidence beside these edges
+                (out_dir / name).unlink(missing_ok=True)
         (out_dir / SUMMARY_FILE).write_text(json.dumps(summary, indent=2), encoding="utf-8")
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -136,22 +142,27 @@ def _run(
     engine.write_parquet("SELECT * FROM capped", staging / "capped_objects.parquet")
     stage("edges")
 
-    engine.write_parquet(
-        sql.evidence_sql(config) + " ORDER BY user_1, user_2, ts_1, ts_2",
-        staging / "evidence.parquet",
-    )
-    stage("evidence")
+    cases: list[Case] = []
+    clustered_edges = 0
+    if not config.edges_only:
+        engine.write_parquet(
+            sql.evidence_sql(config) + " ORDER BY user_1, user_2, ts_1, ts_2",
+            staging / "evidence.parquet",
+        )
+        stage("evidence")
 
-    cases, clustered_edges = _cases(engine, config) if config.cases else ([], 0)
-    _write_clusters(cases, staging / "clusters.parquet")
-    (staging / "cases.json").write_text(
-        json.dumps([c.to_json() for c in cases], indent=1), encoding="utf-8"
-    )
-    stage("cases")
+        if config.cases:
+            cases, clustered_edges = _cases(engine, config)
+        _write_clusters(cases, staging / "clusters.parquet")
+        (staging / "cases.json").write_text(
+            json.dumps([c.to_json() for c in cases], indent=1), encoding="utf-8"
+        )
+        stage("cases")
 
     counts = _counts(engine, similar=network.kind is KeyKind.SIMILAR)
     summary: dict[str, Any] = {
         "complete": True,
+        "edges_only": config.edges_only,
         "network": config.network,
         "window": config.window,
         "engine": config.engine.value,
@@ -201,17 +212,26 @@ def build_edges(
             field="network",
             code="missing-columns",
         )
-    engine.create("typed", sql.typed_sql(d, sources, kinds))
-    engine.create("msgs", sql.messages_sql())
+    keep = {needed} if needed is not None else set()
+    if not config.edges_only or config.max_accounts_per_object is not None:
+        keep.add("text")  # evidence and capped objects show the messages' text
+    engine.create("typed", sql.typed_sql(d, sources, kinds, keep=frozenset(keep)))
     report = _load_report(engine, tuple(sorted(sources)))
     report.check(max_reject_fraction=config.max_reject_fraction)
+    duplicates = report.rejects.get(Reject.DUPLICATE_MESSAGE_ID.value, 0)
+    if duplicates:
+        engine.create("msgs", sql.messages_sql(deduplicate=True))
+    else:  # the usual case: no copy, the usable rows as they are
+        engine.view("msgs", sql.messages_sql(deduplicate=False))
     if stage is not None:
         stage("load")
 
+    if network.kind in (KeyKind.TEXT, KeyKind.SIMILAR):
+        engine.create("texts", sql.texts_sql(d, network))
     if network.kind is KeyKind.SIMILAR:
         engine.create("tokens", sql.tokens_sql(d, config))
     engine.create("keyed", sql.keyed_sql(d, network, config))
-    engine.create("objects", sql.objects_sql())
+    engine.create("objects", sql.objects_sql(config))
     engine.create("joinable", sql.joinable_sql(network, config))
     if stage is not None:
         stage("keys")
@@ -252,20 +272,21 @@ def compute_edges(
 
 def _load_report(engine: Engine, columns: tuple[str, ...]) -> LoadReport:
     """Rows read, kept and rejected, in one query (one Spark job)."""
-    table = engine.arrow(
-        "SELECT coalesce(reject, '') AS reject, count(*) AS n FROM typed GROUP BY reject "
-        "UNION ALL SELECT '_valid' AS reject, count(*) AS n FROM msgs"
-    )
-    counts = dict(
-        zip(table.column("reject").to_pylist(), table.column("n").to_pylist(), strict=True)
-    )
-    valid = int(counts.pop("_valid", 0))
-    usable = int(counts.pop("", 0))
-    rejects = {str(k): int(v) for k, v in counts.items() if v}
+    counts: dict[str, int] = {}
+    usable = valid = 0
+    for row in engine.rows(
+        "SELECT coalesce(reject, '') AS reject, count(*) AS n, count(DISTINCT mid) AS ids "
+        "FROM typed GROUP BY reject"
+    ):
+        if row["reject"]:
+            counts[str(row["reject"])] = int(row["n"])
+        else:
+            usable, valid = int(row["n"]), int(row["ids"])
+    rejects = {k: v for k, v in counts.items() if v}
     if usable > valid:
         rejects[Reject.DUPLICATE_MESSAGE_ID.value] = usable - valid
     return LoadReport(
-        rows_read=usable + sum(int(v) for v in counts.values()),
+        rows_read=usable + sum(counts.values()),
         rows_valid=valid,
         rejects=rejects,
         columns=columns,
@@ -285,31 +306,20 @@ def _counts(engine: Engine, *, similar: bool) -> dict[str, int]:
         "UNION ALL SELECT 'accounts' AS k, count(DISTINCT u) AS n FROM ("
         "SELECT user_1 AS u FROM edges UNION ALL SELECT user_2 AS u FROM edges) a"
     )
-    table = engine.arrow(query)
-    return {
-        str(k): int(v)
-        for k, v in zip(table.column("k").to_pylist(), table.column("n").to_pylist(), strict=True)
-    }
+    return {str(row["k"]): int(row["n"]) for row in engine.rows(query)}
 
 
 def _cases(engine: Engine, config: DetectConfig) -> tuple[list[Case], int]:
     import pyarrow as pa
 
     limit = int(config.max_cluster_edges)
-    edges = engine.arrow(
+    edges = engine.rows(
         f"SELECT user_1, user_2, weight FROM edges ORDER BY weight DESC, user_1, user_2 "
         f"LIMIT {limit}"
     )
-    clusters: list[Cluster] = find_clusters(
-        zip(
-            edges.column("user_1").to_pylist(),
-            edges.column("user_2").to_pylist(),
-            edges.column("weight").to_pylist(),
-            strict=True,
-        )
-    )
+    clusters: list[Cluster] = find_clusters((e["user_1"], e["user_2"], e["weight"]) for e in edges)
     if not clusters:
-        return [], edges.num_rows
+        return [], len(edges)
     ids = [c.case_id(config.network, config.window) for c in clusters]
     members = pa.table(
         {
@@ -321,7 +331,7 @@ def _cases(engine: Engine, config: DetectConfig) -> tuple[list[Case], int]:
     engine.create("case_matches", sql.case_matches_sql())
     engine.create("activity", sql.case_activity_sql(config))
     engine.create("baseline", sql.case_baseline_sql())
-    totals = engine.arrow(sql.case_totals_sql()).to_pylist()
+    totals = engine.rows(sql.case_totals_sql())
     counts = {
         str(row["case_id"]): CaseCounts(
             matched=int(row["matched"]),
@@ -333,18 +343,18 @@ def _cases(engine: Engine, config: DetectConfig) -> tuple[list[Case], int]:
         for row in totals
     }
     shared: dict[str, list[SharedObject]] = {}
-    for row in engine.arrow(sql.case_objects_sql(5)).to_pylist():
+    for row in engine.rows(sql.case_objects_sql(5)):
         shared.setdefault(str(row["case_id"]), []).append(
             SharedObject(str(row["obj"]), int(row["messages"]), int(row["accounts"]))
         )
     for objs in shared.values():
         objs.sort(key=lambda o: (-o.messages, o.object))
-    base = engine.arrow(sql.global_baseline_sql(config)).to_pylist()[0]
+    base = engine.rows(sql.global_baseline_sql(config))[0]
     p0 = int(base["matched"] or 0) / max(int(base["coactive"] or 0), 1)
     cases = rank_cases(
         clusters, counts, shared, network=config.network, window=config.window, p0=p0
     )
-    return cases, edges.num_rows
+    return cases, len(edges)
 
 
 def _write_clusters(cases: list[Case], path: Path) -> None:
@@ -374,6 +384,7 @@ def read_summary(out_dir: Path) -> dict[str, Any]:
 
 
 def read_cases(out_dir: Path) -> list[Case]:
-    read_summary(out_dir)
+    if read_summary(out_dir).get("edges_only"):
+        raise NotFound(f"the detection run in {out_dir} was edges-only: it has no cases")
     data = json.loads((out_dir / "cases.json").read_text(encoding="utf-8"))
     return [Case.from_json(item) for item in data]
