@@ -226,11 +226,16 @@ def build_edges(
     if stage is not None:
         stage("load")
 
-    if network.kind in (KeyKind.TEXT, KeyKind.SIMILAR):
+    if network.kind is KeyKind.SIMILAR or (
+        network.kind is KeyKind.TEXT and config.min_text_length > 0
+    ):
         engine.create("texts", sql.texts_sql(d, network))
+    elif network.kind is KeyKind.TEXT:  # read once, unfiltered, by keyed: no copy needed
+        engine.view("texts", sql.texts_sql(d, network))
     if network.kind is KeyKind.SIMILAR:
         engine.create("tokens", sql.tokens_sql(d, config))
-    engine.create("keyed", sql.keyed_sql(d, network, config))
+    source = kinds[sources[needed]] if needed is not None else sql.ColumnKind.STRING
+    engine.create("keyed", sql.keyed_sql(d, network, config, source))
     engine.create("objects", sql.objects_sql(config))
     engine.create("joinable", sql.joinable_sql(network, config))
     if stage is not None:

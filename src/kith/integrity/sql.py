@@ -207,9 +207,12 @@ def typed_sql(
         return f"nullif(trim(CAST({col(name)} AS {t})), '')"
 
     def values(name: str) -> str:
+        # As read: split into clean lists only by keyed_sql, for the rows it keys.
         if name not in sources:
             return f"CAST(NULL AS {'ARRAY<STRING>' if d.spark else 'VARCHAR[]'})"
-        return _list_values(d, col(name), kind(name))
+        if kind(name) is ColumnKind.LIST:
+            return col(name)
+        return f"CAST({col(name)} AS {t})"
 
     text = f"coalesce(CAST({col('text')} AS {t}), '')" if "text" in sources else "''"
     fields = [
@@ -287,8 +290,13 @@ def tokens_sql(d: Dialect, config: DetectConfig) -> str:
     )
 
 
-def keyed_sql(d: Dialect, network: Network, config: DetectConfig) -> str:
-    """(mid, aid, ts, obj): which object each message offers for matching."""
+def keyed_sql(
+    d: Dialect, network: Network, config: DetectConfig, source: ColumnKind = ColumnKind.STRING
+) -> str:
+    """(mid, aid, ts, obj): which object each message offers for matching.
+
+    ``source`` is how the input holds the network's column (a list column may arrive
+    as a list or as one space-separated string)."""
     originals = " WHERE reshare_of IS NULL" if network.originals_only else ""
     if network.kind is KeyKind.ALL:
         return "SELECT mid, aid, ts, '' AS obj FROM msgs"
@@ -310,7 +318,8 @@ def keyed_sql(d: Dialect, network: Network, config: DetectConfig) -> str:
             value = "lower(ltrim(v, '#'))"
         return (
             f"SELECT DISTINCT mid, aid, ts, {value} AS obj FROM ("
-            f"SELECT mid, aid, ts, {d.unnest(column)} AS v FROM msgs{originals}) vals"
+            f"SELECT mid, aid, ts, {d.unnest(_list_values(d, column, source))} AS v "
+            f"FROM msgs{originals}) vals"
         )
     # SIMILAR: one object per LSH band, "band:h1.h2...": equal iff all rows agree.
     rows = config.minhash_rows
