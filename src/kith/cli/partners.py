@@ -223,7 +223,9 @@ def retrain(
     out: Annotated[
         Path | None,
         typer.Option(
-            "--out", "-o", help="Where to write the model (default: where the server looks)."
+            "--out",
+            "-o",
+            help="Where to write the model (default: KITH_PARTNERS_MODEL, where the server looks).",
         ),
     ] = None,
     kind: Annotated[
@@ -241,17 +243,16 @@ def retrain(
     from kith.config import get_settings
     from kith.partners.feedback import answered_questions
     from kith.partners.models.base import model_classes
-    from kith.partners.serving import model_path
     from kith.storage.engine import Database
 
     classes = model_classes()
     if kind not in ("logistic", "boosted"):
         raise _fail(f"--kind must be logistic or boosted, not {kind!r}")
-    target = out or model_path()
     try:
         settings = get_settings()
     except ValueError as exc:
         raise _fail(f"configuration error: {exc}") from exc
+    target = out or settings.partners_model  # where the server looks
     database = Database(settings)
     try:
         with _steps(3, quiet=False) as step, database.session() as db:

@@ -7,12 +7,15 @@ once for all).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import uuid
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Delete, delete, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from kith.accounts.access import access_friend
@@ -30,6 +33,7 @@ from kith.partners.tables import (
     HELPS_NOBODY,
     INTENT,
     BusyInterval,
+    HistoryVersion,
     Invite,
     Invitee,
     PartnerEvent,
@@ -62,6 +66,23 @@ def shared_cell(
         return cell_at(lat, lon, precision)
     stored = db.get(Presence, user.id)
     return coarsen(stored.cell, precision) if stored is not None else None
+
+
+def touch_history(db: Session, user_ids: Iterable[int]) -> None:
+    """Give each user's history a new version: call in every transaction that writes
+    their ``partner_events``, so a cached history built from the old rows is never reused
+    (see :class:`~kith.partners.tables.HistoryVersion`). Adds to the caller's transaction."""
+    rows = [{"user_id": u, "version": uuid.uuid4().hex} for u in sorted(set(user_ids))]
+    if not rows:
+        return
+    # One statement, safe against a concurrent first write for the same user.
+    upsert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = upsert(HistoryVersion).values(rows)
+    db.execute(
+        statement.on_conflict_do_update(
+            index_elements=[HistoryVersion.user_id], set_={"version": statement.excluded.version}
+        )
+    )
 
 
 def do_check_in(
@@ -100,6 +121,7 @@ def do_check_in(
         created_at=now,
     )
     db.add(event)
+    touch_history(db, [user.id])
     db.commit()
     return event
 
@@ -110,6 +132,7 @@ def do_delete_check_in(db: Session, user: User, event_id: int) -> None:
     if event is None or event.user_id != user.id or event.source != CHECKIN:
         raise NotFound("no such check-in")
     db.delete(event)
+    touch_history(db, [user.id])
     db.commit()
 
 
@@ -218,6 +241,7 @@ def capture_intents(db: Session, *, now: datetime) -> int:
         db.scalars(select(Intent).where(Intent.starts_at <= now, Intent.id.not_in(captured)))
     )
     scopes = history_scopes(db, {i.user_id for i in intents})
+    owners: set[int] = set()
     count = 0
     for intent in intents:
         if scopes[intent.user_id] == HELPS_NOBODY:
@@ -237,7 +261,9 @@ def capture_intents(db: Session, *, now: datetime) -> int:
                 created_at=now,
             )
         )
+        owners.add(intent.user_id)
         count += 1
+    touch_history(db, owners)
     db.flush()
     return count
 
@@ -260,6 +286,9 @@ def purge_history(db: Session, *, now: datetime) -> int:
     for days in db.scalars(select(PresenceSettings.history_days).distinct()):
         keeping = configured.where(PresenceSettings.history_days == days)
         groups.append((days, PartnerEvent.user_id.in_(keeping), Invite.host_id.in_(keeping)))
+    # No history version changes here: a cached history applies each owner's retention
+    # itself (it is rebuilt when its oldest event passes it), so deleting rows past it
+    # changes nothing any suggestion sees.
     removed = _run(db, delete(BusyInterval).where(BusyInterval.expires_at <= now))
     for days, events_of, invites_of in groups:
         cutoff = now - timedelta(days=days)

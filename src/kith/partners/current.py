@@ -20,19 +20,20 @@ never one per friend), through the same rules as elsewhere:
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import BindParameter, bindparam, or_, select
 from sqlalchemy.orm import Session
 
-from kith.accounts.models import User
+from kith.accounts.models import Friendship, User
 from kith.partners.access import Helpers
 from kith.partners.calendar import Interval, busy_share
 from kith.partners.plans import Plan
 from kith.partners.queries import blocked_with
 from kith.partners.tables import YES, BusyInterval, Invite, Invitee
-from kith.presence.access import grant_books
+from kith.presence.access import GrantBook
 from kith.presence.activities import compatible
 from kith.presence.models import Intent, IntentAudience
 
@@ -46,51 +47,90 @@ class CurrentSignals:
 
 
 def current_signals(
-    db: Session, viewer: User, helping: Helpers, plan: Plan, *, now: datetime
+    db: Session,
+    viewer: User,
+    helping: Helpers,
+    books: Mapping[int, GrantBook],
+    plan: Plan,
+    *,
+    now: datetime,
 ) -> CurrentSignals:
+    """``books``: every friend's grants as of ``now`` (:func:`grant_books`)."""
     out = CurrentSignals()
-    _busy(db, out, helping, plan, now=now)
-    _intents(db, out, helping, plan, now=now)
+    _busy(db, out, viewer, helping, plan, now=now)
+    _intents(db, out, viewer, helping, books, plan, now=now)
     _going(db, out, viewer, helping, plan)
     return out
 
 
-def _busy(db: Session, out: CurrentSignals, helping: Helpers, plan: Plan, *, now: datetime) -> None:
+# Statements built once: they run on every suggestion. Parameters: the ``viewer`` (rows
+# of all their friends are read, then kept as the rules say), ``now``, and the plan's
+# window ``starts`` to ``ends``.
+_VIEWER: BindParameter[int] = bindparam("viewer")
+_FRIENDS = select(Friendship.friend_id).where(Friendship.user_id == _VIEWER).scalar_subquery()
+_NOW: BindParameter[datetime] = bindparam("now")
+_STARTS: BindParameter[datetime] = bindparam("starts")
+_ENDS: BindParameter[datetime] = bindparam("ends")
+_BUSY = select(BusyInterval.user_id, BusyInterval.starts_at, BusyInterval.ends_at).where(
+    BusyInterval.user_id.in_(_FRIENDS),
+    BusyInterval.expires_at > _NOW,
+    BusyInterval.starts_at < _ENDS,
+    BusyInterval.ends_at > _STARTS,
+)
+_INTENTS = (
+    select(Intent.user_id, Intent.activity, IntentAudience.circle_id)
+    .join(IntentAudience, IntentAudience.intent_id == Intent.id)
+    .where(
+        Intent.user_id.in_(_FRIENDS),
+        Intent.ends_at > _NOW,
+        Intent.starts_at < _ENDS,
+        Intent.ends_at > _STARTS,
+    )
+    .order_by(Intent.starts_at, Intent.id)
+)
+_PLANS = select(Invite.id, Invite.host_id, Invite.activity).where(
+    or_(
+        Invite.host_id == _VIEWER,
+        Invite.id.in_(select(Invitee.invite_id).where(Invitee.user_id == _VIEWER)),
+    ),
+    Invite.starts_at < _ENDS,
+    Invite.ends_at > _STARTS,
+)
+
+
+def _busy(
+    db: Session, out: CurrentSignals, viewer: User, helping: Helpers, plan: Plan, *, now: datetime
+) -> None:
     if not helping.helping:
         return
     intervals: dict[int, list[Interval]] = defaultdict(list)
-    for user_id, starts_at, ends_at in db.execute(
-        select(BusyInterval.user_id, BusyInterval.starts_at, BusyInterval.ends_at).where(
-            BusyInterval.user_id.in_(helping.helping),
-            BusyInterval.expires_at > now,
-            BusyInterval.starts_at < plan.ends_at,
-            BusyInterval.ends_at > plan.starts_at,
-        )
-    ):
+    window = {"viewer": viewer.id, "starts": plan.starts_at, "ends": plan.ends_at, "now": now}
+    for user_id, starts_at, ends_at in db.execute(_BUSY, window):
+        if user_id not in helping.helping:
+            continue  # only the calendars of friends whose history helps
         intervals[user_id].append((starts_at, ends_at))
     for user_id, theirs in intervals.items():
         out.busy[user_id] = busy_share(theirs, plan.starts_at, plan.ends_at)
 
 
 def _intents(
-    db: Session, out: CurrentSignals, helping: Helpers, plan: Plan, *, now: datetime
+    db: Session,
+    out: CurrentSignals,
+    viewer: User,
+    helping: Helpers,
+    books: Mapping[int, GrantBook],
+    plan: Plan,
+    *,
+    now: datetime,
 ) -> None:
     links = helping.links
-    books = grant_books(db, links, now=now)
-    visible = [f for f in links if not books[f].ghost]
+    visible = {f for f in links if not books[f].ghost}
     if not visible:
         return
-    for user_id, activity, circle_id in db.execute(
-        select(Intent.user_id, Intent.activity, IntentAudience.circle_id)
-        .join(IntentAudience, IntentAudience.intent_id == Intent.id)
-        .where(
-            Intent.user_id.in_(visible),
-            Intent.ends_at > now,
-            Intent.starts_at < plan.ends_at,
-            Intent.ends_at > plan.starts_at,
-        )
-        .order_by(Intent.starts_at, Intent.id)
-    ):
+    window = {"viewer": viewer.id, "starts": plan.starts_at, "ends": plan.ends_at, "now": now}
+    for user_id, activity, circle_id in db.execute(_INTENTS, window):
+        if user_id not in visible:
+            continue  # a ghost shows no intents
         if circle_id != links[user_id].their_circle_id:
             continue  # the viewer is not in this intent's audience
         if compatible(activity, plan.activity.value) and user_id not in out.up_for:
@@ -98,16 +138,10 @@ def _intents(
 
 
 def _going(db: Session, out: CurrentSignals, viewer: User, helping: Helpers, plan: Plan) -> None:
-    invited = select(Invitee.invite_id).where(Invitee.user_id == viewer.id).scalar_subquery()
+    window = {"viewer": viewer.id, "starts": plan.starts_at, "ends": plan.ends_at}
     invites = {
         invite_id: (host_id, activity)
-        for invite_id, host_id, activity in db.execute(
-            select(Invite.id, Invite.host_id, Invite.activity).where(
-                or_(Invite.host_id == viewer.id, Invite.id.in_(invited)),
-                Invite.starts_at < plan.ends_at,
-                Invite.ends_at > plan.starts_at,
-            )
-        )
+        for invite_id, host_id, activity in db.execute(_PLANS, window)
         if compatible(activity, plan.activity.value)
     }
     if not invites:

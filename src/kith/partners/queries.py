@@ -21,13 +21,24 @@ else shares (it still says *when* and *what*).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    String,
+    and_,
+    bindparam,
+    cast,
+    func,
+    or_,
+    select,
+)
+from sqlalchemy.orm import Session, aliased
 
 from kith.accounts.models import Block, Friendship, User
 from kith.errors import InvalidInput
@@ -37,12 +48,13 @@ from kith.partners.tables import (
     CHECKIN,
     HELPS_CLOSE,
     YES,
+    HistoryVersion,
     Invite,
     Invitee,
     PartnerEvent,
     PartnerSettings,
 )
-from kith.presence.access import grant_books
+from kith.presence.access import GrantBook, grant_books
 from kith.presence.geo import Precision, coarsen
 from kith.presence.models import Meetup, Presence, PresenceSettings
 
@@ -67,6 +79,13 @@ class PlanningHistory:
     used: set[int] = field(default_factory=set)
     # The viewer's own position (block or coarser), as an H3 integer, for "near here".
     cell: int | None = None
+    # The next moment an event joins the window (it is past) or leaves it (retention):
+    # the same rows hold until then. None: nothing in view changes with time alone.
+    valid_until: datetime | None = None
+
+    def note_change(self, at: datetime) -> None:
+        if self.valid_until is None or at < self.valid_until:
+            self.valid_until = at
 
     def add(self, user: int, at: datetime, place: int, area: int, activity: int) -> None:
         self.user.append(user)
@@ -108,8 +127,12 @@ def _h3(cell: str) -> tuple[int, int]:
 
 
 def _timezone(settings: PresenceSettings | None) -> ZoneInfo:
+    return _timezone_named(settings.timezone if settings is not None else "UTC")
+
+
+def _timezone_named(name: str) -> ZoneInfo:
     try:
-        return ZoneInfo(settings.timezone if settings is not None else "UTC")
+        return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         return ZoneInfo("UTC")
 
@@ -125,33 +148,170 @@ def retention_days(db: Session, user_id: int) -> int:
     return row.history_days if row is not None else DEFAULT_HISTORY_DAYS
 
 
-def planning_history(
-    db: Session, viewer: User, helping: Helpers, *, now: datetime
-) -> PlanningHistory:
-    """The viewer's and helping friends' history, through the access rules (see module doc)."""
+@dataclass(frozen=True, slots=True)
+class PlanningInputs:
+    """Everything a viewer's planning history depends on, compared cheaply.
+
+    Read fresh on every request, in three small statements. Every access rule is in
+    here: who helps (``ids``), how precisely each friend lets the viewer see places
+    (``precisions``), each person's retention (``days``), so a revoked grant or setting
+    changes the inputs and takes effect on the next request. The content stands in two
+    forms: each owner's history version (``partner_history_versions``, changed in the
+    same transaction as every write to their events), and a digest of the meetups,
+    plans and friendships among the viewer and all their friends (every row's values,
+    concatenated by the database). Equal inputs therefore mean the same history at the
+    same moment; :class:`kith.partners.serving.HistoryCache` compares them to reuse a
+    built history. (The digest covers all friends, not only those who help: a change
+    among the others costs a rebuild, never a wrong answer.)
+    """
+
+    viewer_id: int
+    ids: tuple[int, ...]  # the viewer and the friends whose history helps
+    days: tuple[tuple[int, int], ...]  # (user, history retention in days)
+    tz: str
+    cell: str | None  # the viewer's stored position
+    precisions: tuple[tuple[int, str], ...]  # (helping friend, precision granted to the viewer)
+    versions: tuple[tuple[int, str], ...]  # (user, history version)
+    digest: tuple[str | None, ...]  # meetups, plans, friendships, as the database lists them
+
+
+# Statements built once (they run on every suggestion). Each reads the rows of the
+# viewer and all their friends (``people``, a subquery on the viewer alone, so the SQL
+# never changes with the number of friends); the caller keeps only the rows of people
+# whose history helps.
+_VIEWER: BindParameter[int] = bindparam("viewer")
+_FRIENDS = select(Friendship.friend_id).where(Friendship.user_id == _VIEWER).scalar_subquery()
+
+
+def _of_people(column: Any) -> ColumnElement[bool]:
+    return or_(column == _VIEWER, column.in_(_FRIENDS))
+
+
+_SETTINGS = select(
+    PresenceSettings.user_id, PresenceSettings.history_days, PresenceSettings.timezone
+).where(_of_people(PresenceSettings.user_id))
+_VERSIONS = (
+    select(HistoryVersion.user_id, HistoryVersion.version)
+    .where(_of_people(HistoryVersion.user_id))
+    .order_by(HistoryVersion.user_id)
+)
+_MEETUP_COLUMNS = (Meetup.id, Meetup.user_a_id, Meetup.user_b_id, Meetup.activity, Meetup.starts_at)
+_MEETUPS_OF_PEOPLE = or_(_of_people(Meetup.user_a_id), _of_people(Meetup.user_b_id))
+_MEETUPS = select(*_MEETUP_COLUMNS).where(_MEETUPS_OF_PEOPLE).order_by(Meetup.id)
+# Plans someone hosted or said yes to, with everyone who said yes.
+_PLAN_COLUMNS = (Invite.id, Invite.host_id, Invite.activity, Invite.starts_at, Invitee.user_id)
+_PLANS_OF_PEOPLE = and_(
+    Invitee.answer == YES,
+    or_(
+        _of_people(Invite.host_id),
+        Invite.id.in_(
+            select(Invitee.invite_id).where(Invitee.answer == YES, _of_people(Invitee.user_id))
+        ),
+    ),
+)
+_PLANS = (
+    select(*_PLAN_COLUMNS)
+    .join(Invitee, Invitee.invite_id == Invite.id)
+    .where(_PLANS_OF_PEOPLE)
+    .order_by(Invite.id, Invitee.user_id)
+)
+# Friendships between two of the viewer's friends (both ends looked up by key).
+_MINE, _OTHER = aliased(Friendship), aliased(Friendship)
+_BETWEEN_FRIENDS = (
+    select(Friendship.user_id, Friendship.friend_id)
+    .join(_MINE, and_(_MINE.user_id == _VIEWER, _MINE.friend_id == Friendship.user_id))
+    .join(_OTHER, and_(_OTHER.user_id == _VIEWER, _OTHER.friend_id == Friendship.friend_id))
+)
+
+
+def _texts(*columns: Any) -> ColumnElement[str]:
+    text: ColumnElement[str] = cast(columns[0], String)
+    for column in columns[1:]:
+        text = text + "," + func.coalesce(cast(column, String), "")
+    return text
+
+
+_BETWEEN = _BETWEEN_FRIENDS.subquery()
+_DIGESTS = select(
+    select(Presence.cell).where(Presence.user_id == _VIEWER).scalar_subquery(),
+    select(func.aggregate_strings(_texts(*_MEETUP_COLUMNS), ";"))
+    .where(_MEETUPS_OF_PEOPLE)
+    .scalar_subquery(),
+    select(func.aggregate_strings(_texts(*_PLAN_COLUMNS), ";"))
+    .select_from(Invite)
+    .join(Invitee, Invitee.invite_id == Invite.id)
+    .where(_PLANS_OF_PEOPLE)
+    .scalar_subquery(),
+    select(func.aggregate_strings(_texts(*_BETWEEN.c), ";")).scalar_subquery(),
+)
+
+
+def _plain(rows: Iterable[Any]) -> list[Any]:
+    return [tuple(row) for row in rows]
+
+
+def planning_inputs(
+    db: Session, viewer: User, helping: Helpers, books: Mapping[int, GrantBook]
+) -> PlanningInputs:
+    """The fresh part of a viewer's planning history (``books``: the friends' grants, now)."""
     ids = sorted({viewer.id, *helping.helping})
-    settings = {
-        s.user_id: s
-        for s in db.scalars(select(PresenceSettings).where(PresenceSettings.user_id.in_(ids)))
-    }
-    since = {
-        u: now - timedelta(days=settings[u].history_days if u in settings else DEFAULT_HISTORY_DAYS)
-        for u in ids
-    }
-    out = PlanningHistory(tz=_timezone(settings.get(viewer.id)))
-    books = grant_books(db, helping.helping, now=now)
     wanted = set(ids)
+    params = {"viewer": viewer.id}
+    settings = {
+        user_id: (days, zone)
+        for user_id, days, zone in db.execute(_SETTINGS, params)
+        if user_id in wanted
+    }
+    cell, *digest = db.execute(_DIGESTS, params).one()
+    return PlanningInputs(
+        viewer_id=viewer.id,
+        ids=tuple(ids),
+        days=tuple((u, settings[u][0] if u in settings else DEFAULT_HISTORY_DAYS) for u in ids),
+        tz=settings[viewer.id][1] if viewer.id in settings else "UTC",
+        cell=cell,
+        precisions=tuple(
+            (f, books[f].precision_for(viewer.id, helping.links[f].their_circle_id).value)
+            for f in sorted(helping.helping)
+        ),
+        versions=tuple((u, v) for u, v in db.execute(_VERSIONS, params) if u in wanted),
+        digest=tuple(digest),
+    )
+
+
+def planning_history(
+    db: Session,
+    viewer: User,
+    helping: Helpers,
+    *,
+    now: datetime,
+    inputs: PlanningInputs | None = None,
+) -> PlanningHistory:
+    """The viewer's and helping friends' history, through the access rules (see module doc).
+
+    ``inputs`` from :func:`planning_inputs` at the same ``now`` (read here when not given).
+    """
+    if inputs is None:
+        inputs = planning_inputs(db, viewer, helping, grant_books(db, helping.helping, now=now))
+    retention = {u: timedelta(days=d) for u, d in inputs.days}
+    since = {u: now - keep_for for u, keep_for in retention.items()}
+    out = PlanningHistory(tz=_timezone_named(inputs.tz))
+    precisions = {f: Precision(p) for f, p in inputs.precisions}
 
     def keep(user: int, at: datetime) -> bool:
-        return user in wanted and since[user] <= at < now
+        """Whether an event is in the window now; notes when that changes next."""
+        if user not in since:
+            return False
+        if at >= now:
+            out.note_change(at)  # it joins the history once it is past
+            return False
+        if at < since[user]:
+            return False  # past retention: it never comes back
+        out.note_change(at + retention[user])  # it leaves the history then
+        return True
 
-    # Plain columns, not ORM objects: a suggestion reads thousands of rows and must stay fast.
+    # Plain columns, not ORM objects: a suggestion reads thousands of rows.
     codes: dict[str, int] = {}
     places: dict[str, tuple[int, int]] = {}
-    precisions = {
-        f: books[f].precision_for(viewer.id, helping.links[f].their_circle_id)
-        for f in helping.helping
-    }
     for event_id, user_id, activity, cell, at in db.execute(
         select(
             PartnerEvent.id,
@@ -159,7 +319,7 @@ def planning_history(
             PartnerEvent.activity,
             PartnerEvent.cell,
             PartnerEvent.at,
-        ).where(PartnerEvent.user_id.in_(ids), PartnerEvent.at < now)
+        ).where(PartnerEvent.user_id.in_(inputs.ids), PartnerEvent.at >= min(since.values()))
     ):
         if not keep(user_id, at):
             continue
@@ -175,22 +335,18 @@ def planning_history(
         out.add(user_id, at, place, area, codes[activity])
         out.used.add(user_id)
 
-    for meetup in db.scalars(
-        select(Meetup).where(
-            or_(Meetup.user_a_id.in_(ids), Meetup.user_b_id.in_(ids)), Meetup.starts_at < now
-        )
-    ):
-        key, code = _meetup_key(meetup.id), _activity_code(meetup.activity)
-        for user in (meetup.user_a_id, meetup.user_b_id):
-            if keep(user, meetup.starts_at):
-                out.add(user, meetup.starts_at, key, key, code)
+    params = {"viewer": viewer.id}
+    for meetup_id, user_a, user_b, activity, at in db.execute(_MEETUPS, params):
+        key, code = _meetup_key(meetup_id), _activity_code(activity)
+        for user in (user_a, user_b):
+            if keep(user, at):
+                out.add(user, at, key, key, code)
                 out.used.add(user)
 
-    _add_invites(db, out, ids, keep, now=now)
-    _add_friendships(db, out, viewer.id, helping)
+    _add_invites(out, _plain(db.execute(_PLANS, params)), keep)
+    _add_friendships(out, viewer.id, helping, _plain(db.execute(_BETWEEN_FRIENDS, params)))
     out.used.discard(viewer.id)
-    stored = db.get(Presence, viewer.id)
-    out.cell = _h3(stored.cell)[0] if stored is not None else None
+    out.cell = _h3(inputs.cell)[0] if inputs.cell is not None else None
     return out
 
 
@@ -206,41 +362,31 @@ def _visible(cell: str | None, own: bool, granted: Precision) -> str | None:
 
 
 def _add_invites(
-    db: Session, out: PlanningHistory, ids: list[int], keep: Keep, *, now: datetime
+    out: PlanningHistory, rows: Iterable[tuple[int, int, str, datetime, int]], keep: Keep
 ) -> None:
-    """Everyone who was at a past plan: its host and the invitees who said yes."""
-    going = (
-        select(Invitee.invite_id)
-        .where(Invitee.answer == YES, Invitee.user_id.in_(ids))
-        .scalar_subquery()
-    )
-    invites = list(
-        db.scalars(
-            select(Invite).where(
-                Invite.starts_at < now, or_(Invite.host_id.in_(ids), Invite.id.in_(going))
-            )
-        )
-    )
-    if not invites:
-        return
-    yes: dict[int, list[int]] = defaultdict(list)
-    for invite_id, user_id in db.execute(
-        select(Invitee.invite_id, Invitee.user_id).where(
-            Invitee.invite_id.in_([i.id for i in invites]), Invitee.answer == YES
-        )
-    ):
-        yes[invite_id].append(user_id)
-    for invite in invites:
-        if not yes[invite.id]:
-            continue  # nobody came: the host's plan alone is not history together
-        key, code = _invite_key(invite.id), _activity_code(invite.activity)
-        for user in (invite.host_id, *yes[invite.id]):
-            if keep(user, invite.starts_at):
-                out.add(user, invite.starts_at, key, key, code)
+    """Everyone who was at a past plan: its host and the invitees who said yes.
+
+    ``rows``: (plan, host, activity, start, someone who said yes); a plan nobody said
+    yes to is not history together (the host's plan alone), so it has no rows.
+    """
+    people: dict[int, list[int]] = defaultdict(list)
+    plans: dict[int, tuple[str, datetime]] = {}
+    for invite_id, host_id, activity, at, user_id in rows:
+        if invite_id not in plans:
+            plans[invite_id] = (activity, at)
+            people[invite_id].append(host_id)
+        people[invite_id].append(user_id)
+    for invite_id, (activity, at) in plans.items():
+        key, code = _invite_key(invite_id), _activity_code(activity)
+        for user in people[invite_id]:
+            if keep(user, at):
+                out.add(user, at, key, key, code)
                 out.used.add(user)
 
 
-def _add_friendships(db: Session, out: PlanningHistory, viewer_id: int, helping: Helpers) -> None:
+def _add_friendships(
+    out: PlanningHistory, viewer_id: int, helping: Helpers, rows: Iterable[tuple[int, int]]
+) -> None:
     """Friend lists for the mutual-friend signals, limited to what helping friends allow.
 
     The viewer's friends are the viewer's own data. A helping friend's friends count only
@@ -248,15 +394,10 @@ def _add_friendships(db: Session, out: PlanningHistory, viewer_id: int, helping:
     friend of a friend who keeps their history private never shows in any signal.
     """
     out.friends[viewer_id] = sorted(helping.links)
-    if not helping.helping:
-        return
     theirs: dict[int, set[int]] = {f: {viewer_id} for f in helping.helping}
-    for user_id, friend_id in db.execute(
-        select(Friendship.user_id, Friendship.friend_id).where(
-            Friendship.user_id.in_(helping.helping), Friendship.friend_id.in_(helping.helping)
-        )
-    ):
-        theirs[user_id].add(friend_id)
+    for user_id, friend_id in rows:
+        if user_id in theirs and friend_id in theirs:
+            theirs[user_id].add(friend_id)
     for friend, their_friends in theirs.items():
         out.friends[friend] = sorted(their_friends)
         if len(their_friends) > 1:

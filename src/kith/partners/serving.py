@@ -1,54 +1,63 @@
 """Serve suggestions: rank a viewer's friends for a plan, with reasons, in milliseconds.
 
-    result = suggest(db, viewer, plan, limit=10, now=now)   # commits the ledger entries
+    result = suggest(db, viewer, plan, limit=10, now=now, path=settings.partners_model)
+    # commits the ledger entries
 
 **The model** is the instance's trained file (``kith partners train`` or ``kith partners
-retrain`` write it), found at ``$KITH_PARTNERS_MODEL`` or :data:`DEFAULT_MODEL_PATH`. It
-is read once per file version and kept by :class:`ModelCache` (a retrained file is
-picked up on the next request, without a restart). When the file is missing, corrupt,
-from another version, or fails on the features, suggestions fall back to the
-co-attendance baseline and say so in ``Suggestions.note``: never an error.
+retrain`` write it), at ``Settings.partners_model`` (``KITH_PARTNERS_MODEL``, read once
+with the other settings). It is read once per file version and kept by
+:class:`ModelCache` (a retrained file is picked up on the next request, without a
+restart). When the file is missing, corrupt, from another version, or fails on the
+features, suggestions fall back to the co-attendance baseline and say so in
+``Suggestions.note``: never an error.
+
+**Speed.** A warm request reads only what decides access (friends, settings, grants)
+and small digests of the rest; the viewer's built history (events, co-location index)
+is kept between requests by :class:`HistoryCache` and reused only while all of that is
+unchanged. Feature rows for all friends are built with a fixed number of array
+operations. ``bench/partners.py`` measures it.
 
 **Privacy.** Features come only from :func:`kith.partners.queries.planning_history`
 (the access rules live there). A friend whose history does not help the viewer gets
 an all-zero row: they are still listed, ranked on nothing of theirs, and look exactly
 like a friend with no history at all, so the list never reveals anyone's setting or
 circles. Every friend whose rows were used gets one ledger entry, in the same
-transaction as the suggestion.
+transaction as the suggestion, whether the history came from the cache or not.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import threading
+from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from kith.accounts.models import User
+from kith.accounts.models import Friendship, User
 from kith.errors import ModelUnavailable
-from kith.partners.access import helpers
+from kith.partners.access import Helpers, helpers
 from kith.partners.current import CurrentSignals, current_signals
 from kith.partners.plans import Plan
-from kith.partners.queries import planning_history
-from kith.privacy.ledger import HISTORY, INTENT, record_use
+from kith.partners.queries import PlanningInputs, planning_history, planning_inputs
+from kith.presence.access import GrantBook, grant_books
+from kith.privacy.ledger import HISTORY, INTENT, record_uses
 
 if TYPE_CHECKING:  # numpy and the models load on the first suggestion, not at start-up
     import numpy as np
     import numpy.typing as npt
 
-    from kith.partners.features import FeatureMatrix
+    from kith.partners.features import FeatureBuilder, FeatureMatrix
     from kith.partners.models.base import Contribution, PartnerModel
 
 log = logging.getLogger(__name__)
 
-MODEL_ENV = "KITH_PARTNERS_MODEL"
-DEFAULT_MODEL_PATH = Path("var/models/partners.json")
 FALLBACK_KIND = "baseline_coattendance"
 FALLBACK_NOTE = (
     "the trained model is not available ({why}); friends are ranked by how often you "
@@ -56,13 +65,6 @@ FALLBACK_NOTE = (
 )
 LEDGER_PURPOSE = "suggested as a partner for a plan"
 CALENDAR_DETAIL = "calendar free/busy"
-
-
-def model_path() -> Path:
-    """The model file when no settings are at hand (CLI defaults): ``$KITH_PARTNERS_MODEL``.
-
-    The server passes ``settings.partners_model`` (the same variable, read once)."""
-    return Path(os.environ.get(MODEL_ENV) or DEFAULT_MODEL_PATH)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,9 +118,111 @@ def _fallback(why: str) -> LoadedModel:
 MODELS = ModelCache()
 
 
+@dataclass(frozen=True, eq=False)
+class Snapshot:
+    """A viewer's planning history, indexed for features, and what it was built from."""
+
+    inputs: PlanningInputs
+    built_at: datetime
+    valid_until: datetime | None  # see PlanningHistory.valid_until
+    builder: FeatureBuilder
+    tz: ZoneInfo
+    cell: int | None
+    used: frozenset[int]  # friends whose rows went in (one ledger entry each)
+
+    def fits(self, inputs: PlanningInputs, now: datetime) -> bool:
+        in_window = self.built_at <= now and (self.valid_until is None or now <= self.valid_until)
+        return in_window and inputs == self.inputs
+
+
+class HistoryCache:
+    """Each recent viewer's built history, reused while nothing it came from changed.
+
+    Correctness comes from the key, not from anyone remembering to invalidate: a
+    snapshot is reused only when the inputs read fresh on this request
+    (:class:`~kith.partners.queries.PlanningInputs`: who helps, the precision each
+    grants, retention, time zone, position, meetups, plans, friendships and every
+    owner's history version) equal those it was built from, and the clock has not
+    passed the moment an event joins or leaves the window. So a revoked setting or
+    grant, a new check-in or a deleted one, in this process or another, takes effect on
+    the very next request. Thread-safe; keeps the :data:`HISTORY_CACHE_SIZE` most
+    recent viewers.
+    """
+
+    def __init__(self, size: int = 0) -> None:
+        self._size = size or HISTORY_CACHE_SIZE
+        self._lock = threading.Lock()
+        self._entries: OrderedDict[int, Snapshot] = OrderedDict()
+
+    def get(self, inputs: PlanningInputs, now: datetime) -> Snapshot | None:
+        with self._lock:
+            found = self._entries.get(inputs.viewer_id)
+            if found is None or not found.fits(inputs, now):
+                return None
+            self._entries.move_to_end(inputs.viewer_id)
+            return found
+
+    def put(self, snapshot: Snapshot) -> None:
+        with self._lock:
+            self._entries[snapshot.inputs.viewer_id] = snapshot
+            self._entries.move_to_end(snapshot.inputs.viewer_id)
+            while len(self._entries) > self._size:
+                self._entries.popitem(last=False)
+
+
+# A snapshot of a viewer with 50 friends is about 100 KB: 512 of them stay under 64 MB.
+HISTORY_CACHE_SIZE = 512
+# One per process, like MODELS; entries are read-only once built.
+HISTORIES = HistoryCache()
+
+
+def snapshot(
+    db: Session,
+    viewer: User,
+    helping: Helpers,
+    books: Mapping[int, GrantBook],
+    *,
+    now: datetime,
+    cache: HistoryCache | None = None,
+) -> Snapshot:
+    """The viewer's planning history as of ``now``, from ``cache`` when still exact."""
+    from kith.partners.features import FeatureBuilder
+    from kith.partners.history import History
+
+    inputs = planning_inputs(db, viewer, helping, books)
+    cached = cache.get(inputs, now) if cache is not None else None
+    if cached is not None:
+        return cached
+    data = planning_history(db, viewer, helping, now=now, inputs=inputs)
+    history = History.from_arrays(
+        data.user, data.time, data.place, data.activity, tz=data.tz, area=data.area
+    )
+    built = Snapshot(
+        inputs=inputs,
+        built_at=now,
+        valid_until=data.valid_until,
+        builder=FeatureBuilder(history, data.friends),
+        tz=data.tz,
+        cell=data.cell,
+        used=frozenset(data.used),
+    )
+    if cache is not None:
+        cache.put(built)
+    return built
+
+
+@dataclass(frozen=True, slots=True)
+class Friend:
+    """Who a suggestion names: read as three columns, not as a full account."""
+
+    id: int
+    username: str
+    display_name: str
+
+
 @dataclass(frozen=True, slots=True)
 class Suggestion:
-    user: User
+    user: Friend
     score: float
     reasons: list[str]
 
@@ -138,36 +242,40 @@ def suggest(
     *,
     limit: int,
     now: datetime,
+    path: Path,
     models: ModelCache | None = None,
-    path: Path | None = None,
+    histories: HistoryCache | None = None,
 ) -> Suggestions:
-    """Rank the viewer's friends for ``plan``; records the ledger entries and commits."""
+    """Rank the viewer's friends for ``plan``; records the ledger entries and commits.
+
+    ``path``: the model file (``settings.partners_model``); ``models`` and ``histories``:
+    where loaded models and built histories are kept between requests (default the
+    process's :data:`MODELS` and :data:`HISTORIES`).
+    """
     from kith.partners.explain import reasons
-    from kith.partners.features import FeatureBuilder
-    from kith.partners.history import History, Query
+    from kith.partners.history import Query
 
     helping = helpers(db, viewer.id)
-    loaded = (models or MODELS).get(path or model_path())
+    loaded = (models or MODELS).get(path)
     if not helping.links:
         return Suggestions(plan, [], loaded.kind, loaded.problem)
-    data = planning_history(db, viewer, helping, now=now)
-    history = History.from_arrays(
-        data.user, data.time, data.place, data.activity, tz=data.tz, area=data.area
-    )
+    # One read of every friend's grants serves the history (precision) and the intents.
+    books = grant_books(db, helping.links, now=now)
+    built = snapshot(db, viewer, helping, books, now=now, cache=histories or HISTORIES)
     candidates = sorted(helping.links)
     query = Query.at(
         viewer.id,
         plan.starts_at,
         candidates,
-        tz=data.tz,
+        tz=built.tz,
         activity=plan.activity,
-        cell=data.cell,
+        cell=built.cell,
         now=now,
     )
-    features = FeatureBuilder(history, data.friends).build([query], consenting=helping.helping)
+    features = built.builder.build([query], consenting=helping.helping)
     loaded, scores, explanations = _score(loaded, features)
-    users = {u.id: u for u in db.scalars(select(User).where(User.id.in_(candidates)))}
-    now_signals = current_signals(db, viewer, helping, plan, now=now)
+    users = {row[0]: Friend(*row) for row in db.execute(_FRIENDS, {"viewer": viewer.id})}
+    now_signals = current_signals(db, viewer, helping, books, plan, now=now)
     items: list[Suggestion] = []
     tiers: dict[int, int] = {}
     for row in range(len(candidates)):
@@ -181,19 +289,18 @@ def suggest(
     items.sort(
         key=lambda s: (tiers[s.user.id], -s.score, s.user.display_name.casefold(), s.user.username)
     )
-    for friend_id in sorted(data.used):
-        record_use(
-            db,
-            subject_id=friend_id,
-            actor_id=viewer.id,
-            what=HISTORY,
-            detail=plan.activity.value,
-            purpose=LEDGER_PURPOSE,
-            now=now,
-        )
-    _record_current(db, viewer, now_signals, now=now)
+    # One entry per friend whose rows were used: their history, calendar, intent.
+    uses = [(f, HISTORY, plan.activity.value) for f in sorted(built.used)]
+    uses += [(f, HISTORY, CALENDAR_DETAIL) for f in sorted(now_signals.busy)]
+    uses += [(f, INTENT, activity) for f, activity in sorted(now_signals.up_for.items())]
+    record_uses(db, actor_id=viewer.id, uses=uses, purpose=LEDGER_PURPOSE, now=now)
     db.commit()
     return Suggestions(plan, items[:limit], loaded.kind, loaded.problem)
+
+
+_FRIENDS = select(User.id, User.username, User.display_name).where(
+    User.id.in_(select(Friendship.friend_id).where(Friendship.user_id == bindparam("viewer")))
+)
 
 
 # Tiers of the re-ranking: a friend who said so comes first, one whose calendar is
@@ -203,7 +310,7 @@ SAID_SO, NO_WORD, BUSY = 0, 1, 2
 BUSY_SHARE = 0.5
 
 
-def _current(friend: User, plan: Plan, signals: CurrentSignals) -> tuple[int, list[str]]:
+def _current(friend: Friend, plan: Plan, signals: CurrentSignals) -> tuple[int, list[str]]:
     """The friend's tier and the reasons from what they say now, strongest first.
 
     A "yes" or a live intent is the friend's own word about this very window, so it
@@ -221,22 +328,6 @@ def _current(friend: User, plan: Plan, signals: CurrentSignals) -> tuple[int, li
     if signals.busy.get(friend.id, 0.0) > BUSY_SHARE:
         return BUSY, [f"{friend.display_name} is busy then (calendar)"]
     return NO_WORD, []
-
-
-def _record_current(db: Session, viewer: User, signals: CurrentSignals, *, now: datetime) -> None:
-    """A ledger entry for each friend whose calendar or intent was read for this plan."""
-    uses = [(f, HISTORY, CALENDAR_DETAIL) for f in sorted(signals.busy)]
-    uses += [(f, INTENT, activity) for f, activity in sorted(signals.up_for.items())]
-    for friend_id, what, detail in uses:
-        record_use(
-            db,
-            subject_id=friend_id,
-            actor_id=viewer.id,
-            what=what,
-            detail=detail,
-            purpose=LEDGER_PURPOSE,
-            now=now,
-        )
 
 
 def _score(

@@ -6,6 +6,9 @@
 ``invitees``           one row per invited friend, with their answer (yes / maybe / no)
 ``partner_settings``   "let my history help friends plan with me": who it helps
 ``partner_busy``       busy intervals from an imported calendar (no titles)
+``partner_history_versions``
+                       a token per user, changed with every write to their
+                       ``partner_events`` (the history cache's key)
 
 (The estimators live in :mod:`kith.partners.models`; this module holds the tables, hence
 the name: ``kith.storage.metadata`` lists it.)
@@ -131,3 +134,22 @@ class BusyInterval(Base):
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class HistoryVersion(Base):
+    """Changes whenever the user's ``partner_events`` do, in the same transaction.
+
+    Suggestions keep a viewer's built history between requests and reuse it only while
+    every owner's version (and everything else it was built from) is unchanged
+    (:class:`kith.partners.serving.HistoryCache`). Every write to ``partner_events``
+    must therefore go through :func:`kith.partners.actions.touch_history`. The version
+    is a random token, not a counter, so an account created later under a reused id
+    can never match a version cached for an earlier one; no row means "no events".
+    """
+
+    __tablename__ = "partner_history_versions"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    version: Mapped[str] = mapped_column(String(32))

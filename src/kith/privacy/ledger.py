@@ -14,8 +14,10 @@ Vocabulary (``what``), so the ledger page can say each in plain words:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from kith.privacy.models import LedgerEntry
@@ -59,3 +61,34 @@ def record_use(
             at=now,
         )
     )
+
+
+def record_uses(
+    db: Session,
+    *,
+    actor_id: int | None,
+    uses: Iterable[tuple[int, str, str]],
+    purpose: str,
+    now: datetime,
+    actor_kind: str = USER,
+) -> None:
+    """:func:`record_use` for many ``(subject_id, what, detail)`` at once, one statement.
+
+    For reads that touch many people's data in one request (a suggestion over 50
+    friends); same rules and same transaction as :func:`record_use`.
+    """
+    rows = [
+        {
+            "subject_id": subject_id,
+            "actor_id": actor_id,
+            "actor_kind": actor_kind[:ACTOR_KIND_MAX],
+            "what": what[:WHAT_MAX],
+            "detail": detail[:DETAIL_MAX],
+            "purpose": purpose[:PURPOSE_MAX],
+            "at": now,
+        }
+        for subject_id, what, detail in uses
+        if actor_id is None or actor_id != subject_id
+    ]
+    if rows:
+        db.execute(insert(LedgerEntry), rows)
