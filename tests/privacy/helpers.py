@@ -115,7 +115,7 @@ def build_everything(
             json={
                 "share_location": True,
                 "keep_history": True,
-                "help_friends_plan": True,
+                "help_friends_plan": "friends",
                 "rank_my_feed": True,
             },
             headers=h,

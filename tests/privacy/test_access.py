@@ -44,7 +44,7 @@ def test_each_person_sees_only_their_own(client: TestClient, world: World) -> No
         share(client, who, "close", "city")
         put_location(client, who, *BASE)
     client.get("/api/v1/friends/ana/location", headers=ben.headers)
-    client.put("/api/v1/me/consent", json={"help_friends_plan": True}, headers=ana.headers)
+    client.put("/api/v1/me/consent", json={"help_friends_plan": "friends"}, headers=ana.headers)
 
     ana_ledger = client.get("/api/v1/me/ledger", headers=ana.headers).json()["entries"]
     cat_ledger = client.get("/api/v1/me/ledger", headers=cat.headers).json()["entries"]
@@ -58,6 +58,6 @@ def test_each_person_sees_only_their_own(client: TestClient, world: World) -> No
         ]
         == []
     )
-    assert client.get("/api/v1/me/consent", headers=cat.headers).json()["help_friends_plan"] is (
-        False
+    assert client.get("/api/v1/me/consent", headers=cat.headers).json()["help_friends_plan"] == (
+        "close"
     )

@@ -1,4 +1,5 @@
-"""Consent switches: private by default, effective at once, honoured by behaviour."""
+"""Consent: private by default (close friends may plan with you), effective at once,
+honoured by behaviour."""
 
 from __future__ import annotations
 
@@ -13,15 +14,16 @@ from kith.storage.engine import Database
 from tests.conftest import Person, World
 from tests.presence.helpers import BASE, put_location, share
 
-ALL_OFF = {
+# Every switch off; "help friends plan" is a choice of whom, close friends by default.
+DEFAULTS = {
     "share_location": False,
-    "help_friends_plan": False,
+    "help_friends_plan": "close",
     "rank_my_feed": False,
     "keep_history": False,
 }
 
 
-def consent(client: TestClient, who: Person, **changes: bool) -> Any:
+def consent(client: TestClient, who: Person, **changes: bool | str) -> Any:
     if changes:
         r = client.put("/api/v1/me/consent", json=changes, headers=who.headers)
     else:
@@ -31,7 +33,7 @@ def consent(client: TestClient, who: Person, **changes: bool) -> Any:
 
 
 def test_every_switch_starts_private(client: TestClient, world: World) -> None:
-    assert consent(client, world.person("ana")) == ALL_OFF
+    assert consent(client, world.person("ana")) == DEFAULTS
 
 
 def test_location_switch_drives_the_grants(client: TestClient, world: World) -> None:
@@ -98,9 +100,9 @@ def test_stored_switches_are_read_by_other_capabilities(
     client: TestClient, world: World, settings: Settings
 ) -> None:
     ana, ben = world.person("ana"), world.person("ben")
-    consent(client, ana, help_friends_plan=True)
-    consent(client, ben, rank_my_feed=True)
-    assert consent(client, ana) == {**ALL_OFF, "help_friends_plan": True}
+    consent(client, ana, help_friends_plan="friends")
+    consent(client, ben, rank_my_feed=True, help_friends_plan="nobody")
+    assert consent(client, ana) == {**DEFAULTS, "help_friends_plan": "friends"}
     database = Database(settings)
     try:
         with database.session() as db:
@@ -111,8 +113,21 @@ def test_stored_switches_are_read_by_other_capabilities(
             assert consenting(db, [], Purpose.RANK_MY_FEED) == set()
     finally:
         database.dispose()
-    consent(client, ana, help_friends_plan=False)
-    assert consent(client, ana) == ALL_OFF
+    consent(client, ana, help_friends_plan="close")
+    assert consent(client, ana) == DEFAULTS
+
+
+def test_help_friends_plan_is_the_partner_setting(client: TestClient, world: World) -> None:
+    # One setting, two doors: the consent API and the partner settings show the same.
+    ana = world.person("ana")
+    consent(client, ana, help_friends_plan="nobody")
+    r = client.get("/api/v1/me/partner-settings", headers=ana.headers)
+    assert r.json() == {"history_helps": "nobody"}
+    r = client.put(
+        "/api/v1/me/partner-settings", json={"history_helps": "friends"}, headers=ana.headers
+    )
+    assert r.status_code == 200, r.text
+    assert consent(client, ana)["help_friends_plan"] == "friends"
 
 
 def client_id(db: Any, username: str) -> int:
@@ -126,10 +141,20 @@ def client_id(db: Any, username: str) -> int:
 
 
 @pytest.mark.parametrize(
-    "body", [{"share_location": "yes"}, {"share_everything": True}, {"keep_history": 1}, []]
+    "body",
+    [
+        {"share_location": "yes"},
+        {"share_everything": True},
+        {"keep_history": 1},
+        [],
+        {"help_friends_plan": True},  # whom, not on/off
+        {"help_friends_plan": "everyone"},
+        {"help_friends_plan": "nobody", "rank_my_feed": "yes"},  # nothing half-applied
+    ],
 )
 def test_bad_switches_are_refused(client: TestClient, world: World, body: Any) -> None:
     ana = world.person("ana")
     r = client.put("/api/v1/me/consent", json=body, headers=ana.headers)
     assert r.status_code == 422
-    assert consent(client, ana) == ALL_OFF
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert consent(client, ana) == DEFAULTS

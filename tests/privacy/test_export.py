@@ -84,10 +84,10 @@ def test_the_archive_holds_everything_in_open_formats(
     assert [m["with"]["username"] for m in data["meetups.json"]] == ["fayetta"]
     ledger = data["ledger.json"]
     assert {(e["who"], e["what"]) for e in ledger} >= {("Fayetta", "location")}
-    consent = {c["purpose"]: c["on"] for c in data["consent.json"]}
+    consent = {c["purpose"]: c["setting"] for c in data["consent.json"]}
     assert consent == {
         "share_location": True,
-        "help_friends_plan": True,
+        "help_friends_plan": "friends",
         "rank_my_feed": True,
         "keep_history": True,
     }

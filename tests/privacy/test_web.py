@@ -66,7 +66,8 @@ def test_ledger_page_says_who_saw_what(pages: Pages, client: TestClient) -> None
 def test_consent_switches_turn_on_and_off(pages: Pages) -> None:
     ana = pages.member("ana")
     page = ana.get("/data/consent")
-    assert page.text.count('data-on="false"') == 4
+    assert page.text.count('data-on="false"') == 3
+    assert 'data-purpose="help_friends_plan" data-helps="close"' in page.text
     r = ana.submit("/data/consent", {"purpose": "keep_history", "on": "true"})
     assert flash(r) == ("ok", "Keep my own location history: on.")
     assert 'data-purpose="keep_history" data-on="true"' in r.text
@@ -74,6 +75,28 @@ def test_consent_switches_turn_on_and_off(pages: Pages) -> None:
     assert 'data-purpose="keep_history" data-on="false"' in r.text
     r = ana.submit("/data/consent", {"purpose": "everything", "on": "true"})
     assert flash(r) == ("error", "That is not one of the switches.")
+
+
+def test_whom_my_history_helps_is_one_setting_on_both_pages(pages: Pages) -> None:
+    ana = pages.member("ana")
+    r = ana.submit(
+        "/data/consent",
+        {"purpose": "help_friends_plan", "helps": "nobody"},
+        from_page="/data/consent",
+    )
+    assert flash(r) == ("ok", "Let my history help friends plan with me: nobody.")
+    assert 'data-purpose="help_friends_plan" data-helps="nobody"' in r.text
+    assert '<option value="nobody" selected>' in ana.get("/partners").text
+    r = ana.submit("/partners/settings", {"history_helps": "friends"}, from_page="/partners")
+    assert flash(r) == ("ok", "Your history now helps: all my friends.")
+    assert 'data-helps="friends"' in ana.get("/data/consent").text
+    r = ana.submit(
+        "/data/consent",
+        {"purpose": "help_friends_plan", "helps": "everyone"},
+        from_page="/data/consent",
+    )
+    assert flash(r) == ("error", "Choose one of: nobody, close, friends.")
+    assert 'data-helps="friends"' in r.text
 
 
 def test_export_button_prepares_a_download(pages: Pages) -> None:

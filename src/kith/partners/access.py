@@ -2,11 +2,11 @@
 
 **"Let my history help friends plan with me."** Each user chooses who their history
 helps (``partner_settings.history_helps``): ``close`` (the default: the friends they
-keep in their close circle), ``friends`` (every friend) or ``nobody``. Turning on the
-privacy page's "let my history help friends plan" switch
-(:data:`kith.privacy.consent.Purpose.HELP_FRIENDS_PLAN`) widens the default to every
-friend; ``nobody`` always wins. Strangers, blocked people and the user's own requests
-are never "helped": only friends get suggestions from someone's history.
+keep in their close circle), ``friends`` (every friend) or ``nobody``. It is one
+setting, shown and changed the same on the privacy page
+(:data:`kith.privacy.consent.Purpose.HELP_FRIENDS_PLAN`) and the "Who's up?" page.
+Strangers, blocked people and the user's own requests are never "helped": only
+friends get suggestions from someone's history.
 
 **Invites** are visible to their host and their invitees only; anyone else gets the
 same "no such invite" whether or not it exists.
@@ -17,11 +17,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from kith.accounts.access import is_blocked_either_way
-from kith.accounts.models import User
+from kith.accounts.models import Friendship, User
 from kith.errors import InvalidInput, NotFound
 from kith.partners.tables import (
     HELPS_CLOSE,
@@ -32,31 +32,32 @@ from kith.partners.tables import (
     PartnerSettings,
 )
 from kith.presence.matcher import FriendLink, friend_links
-from kith.privacy.consent import Purpose, consenting
 
 NO_SUCH_INVITE = "no such invite"
 
 
 def history_scopes(db: Session, owner_ids: Iterable[int]) -> dict[int, str]:
-    """Each owner's effective scope (close / friends / nobody), defaults filled in."""
+    """Each owner's scope (close / friends / nobody), the default filled in."""
     ids = sorted(set(owner_ids))
     if not ids:
         return {}
-    stored = dict(
-        db.execute(
+    stored = {
+        u: scope
+        for u, scope in db.execute(
             select(PartnerSettings.user_id, PartnerSettings.history_helps).where(
                 PartnerSettings.user_id.in_(ids)
             )
-        ).all()
+        )
+    }
+    return {owner: stored.get(owner, HELPS_CLOSE) for owner in ids}
+
+
+# Every friend's stored scope, by the viewer alone (this runs on every suggestion).
+_FRIENDS_SCOPES = select(PartnerSettings.user_id, PartnerSettings.history_helps).where(
+    PartnerSettings.user_id.in_(
+        select(Friendship.friend_id).where(Friendship.user_id == bindparam("viewer"))
     )
-    widened = consenting(db, ids, Purpose.HELP_FRIENDS_PLAN)
-    scopes: dict[int, str] = {}
-    for owner in ids:
-        scope = stored.get(owner, HELPS_CLOSE)
-        if scope == HELPS_CLOSE and owner in widened:
-            scope = HELPS_FRIENDS
-        scopes[owner] = scope
-    return scopes
+)
 
 
 def _helps(scope: str, link: FriendLink) -> bool:
@@ -79,8 +80,8 @@ class Helpers:
 def helpers(db: Session, viewer_id: int) -> Helpers:
     """The viewer's friends and which of them let their history help the viewer."""
     links = {link.friend_id: link for link in friend_links(db, viewer_id)}
-    scopes = history_scopes(db, links)
-    helping = frozenset(f for f, link in links.items() if _helps(scopes[f], link))
+    stored = {u: scope for u, scope in db.execute(_FRIENDS_SCOPES, {"viewer": viewer_id})}
+    helping = frozenset(f for f, link in links.items() if _helps(stored.get(f, HELPS_CLOSE), link))
     return Helpers(links, helping)
 
 

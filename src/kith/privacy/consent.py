@@ -1,18 +1,25 @@
-"""Consent: one switch per purpose, each off (private) until the user turns it on.
+"""Consent: one control per purpose, each private until the user says otherwise.
 
 =====================  =============================================  ==================
-purpose                what "on" allows                               stored in
+purpose                what it allows                                 stored in
 =====================  =============================================  ==================
 share_location         friends in your circles see your position      presence grants
-help_friends_plan      your activity history helps friends plan       ``consents``
+help_friends_plan      your history helps these friends plan with     partner settings
+                       you: ``nobody``, ``close`` (close friends, the
+                       default) or ``friends`` (all friends)
 rank_my_feed           your activity ranks your own feed              ``consents``
 keep_history           kith keeps your own location history           PresenceSettings
 =====================  =============================================  ==================
 
-Two switches are views of presence settings, so the switch and the behaviour can
-never disagree: "share location" is on while any live grant shares something, and
-turning it off sets every grant to off at once. Other capabilities ask
-:func:`allows` (one user) or :func:`consenting` (many) before using data for a purpose.
+Three are views of the capability's own settings, so the control and the behaviour
+can never disagree: "share location" is on while any live grant shares something, and
+turning it off sets every grant to off at once; "let my history help friends plan
+with me" is the one partner setting (:func:`kith.partners.queries.history_scope`),
+shown and changed the same here and on the "Who's up?" page. It is the one purpose
+that is not off by default: the product's promise is that close friends can plan
+with you unless you say no (see docs/privacy.md). Other capabilities ask
+:func:`allows` (one user) or :func:`consenting` (many) before using data for a purpose;
+for ``help_friends_plan`` that means "helps anyone", and partners applies the scope.
 """
 
 from __future__ import annotations
@@ -27,7 +34,11 @@ from sqlalchemy.orm import Session
 
 from kith.accounts.models import Circle, User
 from kith.clock import utc_now
-from kith.errors import NotFound
+from kith.errors import InvalidInput, NotFound
+from kith.partners.access import history_scopes
+from kith.partners.actions import do_set_history_helps
+from kith.partners.queries import history_scope
+from kith.partners.tables import HELPS_CLOSE, HELPS_FRIENDS, HELPS_NOBODY
 from kith.presence import actions as presence_actions
 from kith.presence.geo import Precision
 from kith.presence.live import LivePositions
@@ -57,9 +68,9 @@ PURPOSES: dict[Purpose, PurposeText] = {
         "every sharing setting off at once; on starts with your city for close friends.",
     ),
     Purpose.HELP_FRIENDS_PLAN: PurposeText(
-        "Let my history help friends plan",
-        "When a friend looks for someone to do something with, what you have done before "
-        "may suggest you. Each time it does, it shows in your ledger.",
+        "Let my history help friends plan with me",
+        "When one of these friends looks for someone to do something with, what you have "
+        "done before may suggest you. Each time it does, it shows in your ledger.",
     ),
     Purpose.RANK_MY_FEED: PurposeText(
         "Use my activity to rank my own feed",
@@ -70,6 +81,14 @@ PURPOSES: dict[Purpose, PurposeText] = {
         "kith keeps where you have been, at block precision, for you alone, and forgets it "
         "after your retention period. Off deletes what is kept.",
     ),
+}
+# A switch is on or off; "help friends plan" is whom it helps (HELP_SCOPES).
+Setting = bool | str
+# The choices of "help friends plan", in the order pages list them.
+HELP_CHOICES: dict[str, str] = {
+    HELPS_NOBODY: "Nobody",
+    HELPS_CLOSE: "My close friends (the default)",
+    HELPS_FRIENDS: "All my friends",
 }
 # Turning location sharing on shares this much, with this circle, and nothing else.
 SHARE_ON_CIRCLE = CLOSE_CIRCLE
@@ -102,48 +121,70 @@ def consenting(
                 )
             )
         )
-    column = (
-        Consent.help_friends_plan if purpose is Purpose.HELP_FRIENDS_PLAN else Consent.rank_my_feed
-    )
+    if purpose is Purpose.HELP_FRIENDS_PLAN:
+        scopes = history_scopes(db, ids)
+        return {u for u, scope in scopes.items() if scope != HELPS_NOBODY}
     return set(
-        db.scalars(select(Consent.user_id).where(Consent.user_id.in_(ids), column.is_(True)))
+        db.scalars(
+            select(Consent.user_id).where(Consent.user_id.in_(ids), Consent.rank_my_feed.is_(True))
+        )
     )
 
 
 def allows(db: Session, user_id: int, purpose: Purpose, *, now: datetime | None = None) -> bool:
-    """Whether ``user_id`` allows ``purpose`` right now; off unless they turned it on."""
+    """Whether ``user_id`` allows ``purpose`` right now (for ``help_friends_plan``: for
+    anyone at all; whom exactly is the partner setting's business)."""
     return user_id in consenting(db, [user_id], purpose, now=now)
 
 
-def consent_state(db: Session, user: User, *, now: datetime) -> dict[Purpose, bool]:
-    return {purpose: allows(db, user.id, purpose, now=now) for purpose in Purpose}
+def consent_state(db: Session, user: User, *, now: datetime) -> dict[Purpose, Setting]:
+    """Each purpose's setting: on/off, and whom for ``help_friends_plan``."""
+    state: dict[Purpose, Setting] = {
+        purpose: allows(db, user.id, purpose, now=now)
+        for purpose in Purpose
+        if purpose is not Purpose.HELP_FRIENDS_PLAN
+    }
+    state[Purpose.HELP_FRIENDS_PLAN] = history_scope(db, user)
+    return {purpose: state[purpose] for purpose in Purpose}
 
 
 def do_set_consent(
     db: Session,
     user: User,
-    changes: Mapping[Purpose, bool],
+    changes: Mapping[Purpose, Setting],
     live: LivePositions,
     *,
     now: datetime,
-) -> dict[Purpose, bool]:
-    """Apply each changed switch at once; switches not named are left as they are."""
-    stored = {Purpose.HELP_FRIENDS_PLAN, Purpose.RANK_MY_FEED}
-    if stored & changes.keys():
+) -> dict[Purpose, Setting]:
+    """Apply each change at once; purposes not named are left as they are.
+
+    ``help_friends_plan`` takes one of :data:`HELP_CHOICES`, every other purpose a bool;
+    anything else is :class:`~kith.errors.InvalidInput`, and nothing is changed.
+    """
+    switches: dict[Purpose, bool] = {}
+    for purpose, value in changes.items():
+        if purpose is Purpose.HELP_FRIENDS_PLAN:
+            if not isinstance(value, str) or value not in HELP_CHOICES:
+                raise InvalidInput(f"choose one of: {', '.join(HELP_CHOICES)}", field=purpose.value)
+        elif not isinstance(value, bool):
+            raise InvalidInput("a switch is true or false", field=purpose.value)
+        else:
+            switches[purpose] = value
+    scope = changes.get(Purpose.HELP_FRIENDS_PLAN)
+    if isinstance(scope, str):
+        do_set_history_helps(db, user, scope, now=now)
+    if Purpose.RANK_MY_FEED in switches:
         row = db.get(Consent, user.id)
         if row is None:
-            row = Consent(user_id=user.id, help_friends_plan=False, rank_my_feed=False)
+            row = Consent(user_id=user.id, rank_my_feed=False)
             db.add(row)
-        if Purpose.HELP_FRIENDS_PLAN in changes:
-            row.help_friends_plan = changes[Purpose.HELP_FRIENDS_PLAN]
-        if Purpose.RANK_MY_FEED in changes:
-            row.rank_my_feed = changes[Purpose.RANK_MY_FEED]
+        row.rank_my_feed = switches[Purpose.RANK_MY_FEED]
         row.updated_at = now
         db.commit()
-    if Purpose.KEEP_HISTORY in changes:
-        presence_actions.do_set_history(db, user, keep=changes[Purpose.KEEP_HISTORY], days=None)
-    if Purpose.SHARE_LOCATION in changes:
-        _set_sharing(db, user, changes[Purpose.SHARE_LOCATION], live, now=now)
+    if Purpose.KEEP_HISTORY in switches:
+        presence_actions.do_set_history(db, user, keep=switches[Purpose.KEEP_HISTORY], days=None)
+    if Purpose.SHARE_LOCATION in switches:
+        _set_sharing(db, user, switches[Purpose.SHARE_LOCATION], live, now=now)
     return consent_state(db, user, now=now)
 
 

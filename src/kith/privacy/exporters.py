@@ -322,7 +322,7 @@ def export_presence(db: Session, user: User, _ctx: ExportContext) -> list[Export
     files={
         "ledger.json": "Your ledger: every time someone else, or a kith function, used "
         "your data: who, what, when and why.",
-        "consent.json": "Your consent switches, each with what it means.",
+        "consent.json": "Your consent settings, each with what it means.",
         "exports.json": "When you asked for exports like this one.",
     },
     tables=("ledger_entries", "consents", "export_jobs"),
@@ -348,7 +348,10 @@ def export_privacy(db: Session, user: User, ctx: ExportContext) -> list[ExportFi
         for e in entries
     ]
     state = consent_state(db, user, now=ctx.now)
-    consent = [{"purpose": p.value, "on": state[p], "means": PURPOSES[p].explain} for p in Purpose]
+    # "setting": on/off, or whom for help_friends_plan (nobody / close / friends).
+    consent = [
+        {"purpose": p.value, "setting": state[p], "means": PURPOSES[p].explain} for p in Purpose
+    ]
     jobs = db.execute(
         select(ExportJob.created_at, ExportJob.state, ExportJob.finished_at)
         .where(ExportJob.user_id == user.id)

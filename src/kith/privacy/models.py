@@ -1,7 +1,7 @@
 """Tables of the privacy capability.
 
 ``ledger_entries``     the append-only record of every use of one user's data by anyone else
-``consents``           the purpose switches that are not stored elsewhere (all off by default)
+``consents``           the purpose switches that are not stored elsewhere (off by default)
 ``export_jobs``        background exports: state, progress, and the finished archive
 ``deletion_receipts``  "this session's account was deleted": makes DELETE /me safe to retry
 
@@ -43,9 +43,10 @@ class LedgerEntry(Base):
 class Consent(Base):
     """The purposes whose switch lives here; a missing row means every switch is off.
 
-    "Share location with circles" and "keep my own location history" are not stored
-    here: they are the presence grants and ``PresenceSettings.keep_history``, so the
-    switch and the behaviour can never disagree.
+    "Share location with circles", "keep my own location history" and "let my history
+    help friends plan with me" are not stored here: they are the presence grants,
+    ``PresenceSettings.keep_history`` and ``partner_settings.history_helps``, so the
+    control and the behaviour can never disagree.
     """
 
     __tablename__ = "consents"
@@ -53,7 +54,6 @@ class Consent(Base):
     user_id: Mapped[int] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
     )
-    help_friends_plan: Mapped[bool] = mapped_column(Boolean, default=False)
     rank_my_feed: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
 
@@ -36,9 +37,13 @@ class LedgerSummaryOut(BaseModel):
     sentences: list[str]
 
 
+# Whom "let my history help friends plan with me" helps (close friends by default).
+HelpScope = Literal["nobody", "close", "friends"]
+
+
 class ConsentOut(BaseModel):
     share_location: bool
-    help_friends_plan: bool
+    help_friends_plan: HelpScope
     rank_my_feed: bool
     keep_history: bool
 
@@ -49,7 +54,7 @@ class ConsentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     share_location: StrictBool | None = None
-    help_friends_plan: StrictBool | None = None
+    help_friends_plan: HelpScope | None = None
     rank_my_feed: StrictBool | None = None
     keep_history: StrictBool | None = None
 

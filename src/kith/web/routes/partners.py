@@ -1,7 +1,9 @@
 """ "Who's up for it?": ranked friends with reasons, one-click invites, and the invites inbox.
 
 The same actions and queries as ``/api/v1/suggestions`` and ``/api/v1/invites``. Times
-on the page are the viewer's local time (their presence time zone, UTC until set).
+on the page are the viewer's local time (their presence time zone, UTC until set). "Let
+my history help friends plan with me" here is the same setting as on the consent page
+(``/data/consent``).
 """
 
 from __future__ import annotations
@@ -22,8 +24,9 @@ from kith.partners import actions, queries, schemas
 from kith.partners.activities import Activity
 from kith.partners.plans import DEFAULT_LIMIT, check_plan
 from kith.partners.serving import Suggestions, suggest
-from kith.partners.tables import ANSWERS, HELP_SCOPES, Invite, Invitee
+from kith.partners.tables import ANSWERS, Invite, Invitee
 from kith.presence.models import PresenceSettings
+from kith.privacy.consent import HELP_CHOICES
 from kith.web.deps import Member, MemberPage, PostedForm
 
 router = APIRouter()
@@ -32,11 +35,6 @@ PAGE = "/partners"
 INBOX = "/partners/invites"
 # Plans people pick from; "anything" asks who is free at all.
 CHOICES: tuple[Activity, ...] = tuple(a for a in Activity if a not in (Activity.BAR,))
-HELP_LABELS = {
-    "close": "My close friends (the default)",
-    "friends": "All my friends",
-    "nobody": "Nobody",
-}
 
 
 def _zone(page: Member) -> ZoneInfo:
@@ -111,7 +109,7 @@ def partners_page(
         result=result,
         error=error,
         scope=queries.history_scope(page.db, page.user),
-        scopes=[(s, HELP_LABELS[s]) for s in HELP_SCOPES],
+        scopes=list(HELP_CHOICES.items()),
         check_ins=queries.list_check_ins(page.db, page.user, limit=5),
     )
 
@@ -155,7 +153,7 @@ def settings(page: MemberPage, form: PostedForm) -> Response:
         lambda: actions.do_set_history_helps(
             page.db, page.user, form.text("history_helps"), now=page.now
         ),
-        lambda scope: f"Your history now helps: {HELP_LABELS[scope].lower()}.",
+        lambda scope: f"Your history now helps: {HELP_CHOICES[scope].lower()}.",
     )
 
 

@@ -10,7 +10,14 @@ from starlette.responses import Response
 from kith.errors import KithError
 from kith.presence.live import LivePositions
 from kith.privacy import deletion, export, queries
-from kith.privacy.consent import PURPOSES, Purpose, consent_state, do_set_consent
+from kith.privacy.consent import (
+    HELP_CHOICES,
+    PURPOSES,
+    Purpose,
+    Setting,
+    consent_state,
+    do_set_consent,
+)
 from kith.privacy.ledger import KNOWN_WHAT
 from kith.web.deps import MemberPage, PostedForm, client_address
 from kith.web.session import clear_session_cookie, rotate_csrf, session_token
@@ -52,7 +59,7 @@ def ledger_page(
 def consent_page(page: MemberPage) -> Response:
     state = consent_state(page.db, page.user, now=page.now)
     switches = [(p.value, PURPOSES[p], state[p]) for p in Purpose]
-    return page.render("privacy_consent.html", switches=switches)
+    return page.render("privacy_consent.html", switches=switches, choices=HELP_CHOICES)
 
 
 @router.post("/data/consent")
@@ -61,11 +68,17 @@ def set_consent(page: MemberPage, form: PostedForm) -> Response:
         purpose = Purpose(form.text("purpose"))
     except ValueError:
         return page.redirect("/data/consent", error="that is not one of the switches")
-    on = form.text("on") == "true"
+    if purpose is Purpose.HELP_FRIENDS_PLAN:
+        # The one choice that is not on/off: whom your history helps.
+        value: Setting = form.text("helps")
+        said = HELP_CHOICES.get(form.text("helps"), "").lower()
+    else:
+        value = form.text("on") == "true"
+        said = "on" if value else "off"
     return page.attempt(
         "/data/consent",
-        lambda: do_set_consent(page.db, page.user, {purpose: on}, _live(page), now=page.now),
-        f"{PURPOSES[purpose].label}: {'on' if on else 'off'}.",
+        lambda: do_set_consent(page.db, page.user, {purpose: value}, _live(page), now=page.now),
+        f"{PURPOSES[purpose].label}: {said}.",
     )
 
 
