@@ -13,7 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-from sqlalchemy import and_, bindparam, func, or_, select
+from sqlalchemy import and_, bindparam, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import BindParameter
 
@@ -205,7 +205,28 @@ def _party(
     )
 
 
+# Whether a user can take part in any match right now: a live intent (to match intents),
+# the hang-out flag (to be near), or a spent "friend nearby" pair to re-arm. Most location
+# updates come from people with none of these, and then matching has nothing to do.
+_ME: BindParameter[int] = bindparam("me")
+_TAKES_PART = select(
+    or_(
+        exists().where(Intent.user_id == _ME, Intent.ends_at > bindparam("now")),
+        exists().where(
+            PresenceSettings.user_id == _ME, PresenceSettings.open_to_hang_out.is_(True)
+        ),
+        exists().where(
+            PairState.kind == NEARBY,
+            PairState.armed.is_(False),
+            or_(PairState.recipient_id == _ME, PairState.other_id == _ME),
+        ),
+    )
+)
+
+
 def run_matching(db: Session, user_id: int, live: LivePositions, *, now: datetime) -> set[int]:
+    if not db.scalar(_TAKES_PART, {"me": user_id, "now": now}):
+        return set()
     links = friend_links(db, user_id)
     if not links:
         return set()

@@ -339,7 +339,17 @@ class AlertEngine:
     def match(self, user: int, now: datetime) -> list[AlertEvent]:
         friends, i_hold_close, they_hold_close = self.friends.links(user)
         alerts: list[AlertEvent] = []
+        cells, disarmed, intents, open_ = self._cells, self._disarmed, self._intents, self._open
+        # Matching needs a cell on both sides and, on both sides, an intent (to match
+        # intents) or the hang-out flag (to be near): whoever has neither takes no part.
+        active = cells[user] is not None and (user in intents or open_[user])
         for friend, mine, theirs in zip(friends, i_hold_close, they_hold_close, strict=True):
+            takes_part = active and cells[friend] is not None
+            takes_part = takes_part and (friend in intents or bool(open_[friend]))
+            # When it does not, nothing can match and nobody is near; only a spent "friend
+            # nearby" pair has something to do (re-arm). The common case skips.
+            if not takes_part and (user, friend) not in disarmed and (friend, user) not in disarmed:
+                continue
             me = self._party(user, mine, now)
             them = self._party(friend, theirs, now)
             matches = match_intents(me, them, now)
