@@ -11,6 +11,7 @@ from kith.partners.activities import Activity, infer_activity
 from kith.partners.features import FeatureBuilder, FeatureMatrix
 from kith.partners.history import History, LabelledQuery, Query
 from tests.partners import synthetic
+from tests.web.conftest import pages  # noqa: F401  (the web pages fixture, for test_web.py)
 
 FRIENDS_OF_0 = [1, 2, 3, 4, 5]
 

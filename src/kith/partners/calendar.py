@@ -20,6 +20,9 @@ from kith.errors import InvalidInput
 
 # An export of a year of a busy calendar is a few thousand events; more is not a calendar.
 MAX_EVENTS = 5_000
+# ... and well under a megabyte; a larger file is refused unread (the server's
+# KITH_MAX_BODY_BYTES, 64 KB by default, may refuse it sooner).
+MAX_FILE_BYTES = 2_000_000
 # One event longer than this is a holiday or a mistake, not "busy then".
 MAX_EVENT = timedelta(days=31)
 

@@ -17,6 +17,7 @@ from kith.accounts.schemas import UserOut
 from kith.errors import InvalidInput
 from kith.partners.actions import MAX_INVITEES, NOTE_MAX
 from kith.partners.activities import Activity
+from kith.partners.calendar import MAX_FILE_BYTES
 from kith.partners.queries import InviteView
 from kith.partners.tables import Invite, PartnerEvent
 from kith.presence.geo import Precision, precision_of
@@ -145,6 +146,8 @@ class CalendarOut(BaseModel):
 
 def calendar_text(raw: bytes, content_type: str) -> str:
     """The .ics text of an import body: ``text/calendar`` as is, or JSON ``{"ics": ...}``."""
+    if len(raw) > MAX_FILE_BYTES:
+        raise InvalidInput("the calendar file is too large (2 MB at most)", field="ics")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

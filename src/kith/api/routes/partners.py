@@ -8,9 +8,9 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import AwareDatetime
 
 from kith.api.deps import DB, CurrentUser, IdPath, Now, State
-from kith.errors import InvalidInput
 from kith.partners import actions, queries, schemas
 from kith.partners.activities import Activity
+from kith.partners.calendar import MAX_FILE_BYTES
 from kith.partners.plans import DEFAULT_LIMIT, MAX_LIMIT, check_plan
 from kith.partners.schemas import (
     AnswerIn,
@@ -164,21 +164,17 @@ def put_partner_settings(
     return PartnerSettingsOut(history_helps=scope)
 
 
-# A calendar export of a busy year is well under a megabyte; more is refused unread.
-MAX_CALENDAR_BYTES = 2_000_000
-
-
 @router.post(
     "/me/calendar",
     status_code=201,
     openapi_extra={
         "requestBody": {
             "content": {
-                "text/calendar": {"schema": {"type": "string", "maxLength": MAX_CALENDAR_BYTES}},
+                "text/calendar": {"schema": {"type": "string", "maxLength": MAX_FILE_BYTES}},
                 "application/json": {
                     "schema": {
                         "type": "object",
-                        "properties": {"ics": {"type": "string", "maxLength": MAX_CALENDAR_BYTES}},
+                        "properties": {"ics": {"type": "string", "maxLength": MAX_FILE_BYTES}},
                     }
                 },
             }
@@ -191,8 +187,6 @@ async def import_calendar(request: Request, user: CurrentUser, db: DB, now: Now)
     Friends whose plans your history helps see "busy then (calendar)"; it expires after
     your history retention."""
     raw = await request.body()
-    if len(raw) > MAX_CALENDAR_BYTES:
-        raise InvalidInput("the calendar file is too large (2 MB at most)", field="ics")
     ics = schemas.calendar_text(raw, request.headers.get("content-type", ""))
     result = actions.do_import_calendar(db, user, ics, now=now)
     return CalendarOut(busy=result.busy, expires_at=result.expires_at)

@@ -1,9 +1,9 @@
 """ "Who's up for it?": ranked friends with reasons, one-click invites, and the invites inbox.
 
-The same actions and queries as ``/api/v1/suggestions`` and ``/api/v1/invites``. Times
-on the page are the viewer's local time (their presence time zone, UTC until set). "Let
-my history help friends plan with me" here is the same setting as on the consent page
-(``/data/consent``).
+The same actions and queries as ``/api/v1/suggestions``, ``/api/v1/invites`` and
+``/api/v1/me/calendar``. Times on the page are the viewer's local time (their presence
+time zone, UTC until set). "Let my history help friends plan with me" here is the same
+setting as on the consent page (``/data/consent``).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from fastapi import APIRouter
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
 from kith.accounts.models import User
@@ -22,6 +23,7 @@ from kith.clock import utc_now
 from kith.errors import InvalidInput, KithError
 from kith.partners import actions, queries, schemas
 from kith.partners.activities import Activity
+from kith.partners.calendar import MAX_FILE_BYTES
 from kith.partners.plans import DEFAULT_LIMIT, check_plan
 from kith.partners.serving import Suggestions, suggest
 from kith.partners.tables import ANSWERS, Invite, Invitee
@@ -110,6 +112,7 @@ def partners_page(
         error=error,
         scope=queries.history_scope(page.db, page.user),
         scopes=list(HELP_CHOICES.items()),
+        calendar_kb=min(MAX_FILE_BYTES, page.settings.max_body_bytes) // 1024,
         check_ins=queries.list_check_ins(page.db, page.user, limit=5),
     )
 
@@ -155,6 +158,28 @@ def settings(page: MemberPage, form: PostedForm) -> Response:
         ),
         lambda scope: f"Your history now helps: {HELP_CHOICES[scope].lower()}.",
     )
+
+
+@router.post("/partners/calendar")
+async def import_calendar(page: MemberPage) -> Response:
+    """An .ics file from the page's upload form (multipart; the CSRF check ran first)."""
+    upload = (await page.request.form()).get("ics")
+    raw = b""
+    if isinstance(upload, UploadFile):
+        raw = await upload.read(MAX_FILE_BYTES + 1)
+
+    def load() -> actions.CalendarImport:
+        if not raw:
+            raise InvalidInput("choose an .ics file to import (it was empty or missing)")
+        ics = schemas.calendar_text(raw, "text/calendar")
+        return actions.do_import_calendar(page.db, page.user, ics, now=page.now)
+
+    def done(result: actions.CalendarImport) -> str:
+        until = result.expires_at.astimezone(_zone(page)).strftime("%d %b %Y")
+        times = "time" if result.busy == 1 else "times"
+        return f"Calendar imported: {result.busy} busy {times} ahead, kept until {until}."
+
+    return page.attempt(PAGE, load, done)
 
 
 @router.get(INBOX)
