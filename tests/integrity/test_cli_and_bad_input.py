@@ -131,3 +131,37 @@ def test_text_in_any_encoding_is_read_or_refused_with_a_hint(tmp_path: Path) -> 
     assert weights == [3, 3]
     evidence = pq.read_table(out / "evidence.parquet").column("text_1").to_pylist()
     assert evidence[0].startswith("Grüße aus Köln")
+
+
+def test_edges_only_writes_the_network_and_clears_older_evidence(tmp_path: Path) -> None:
+    source = csv(tmp_path / "in.csv", good_rows())
+    out = tmp_path / "out"
+    assert detect(source, out).exit_code == 0
+    assert (out / "evidence.parquet").exists()
+    result = detect(source, out, "--edges-only", "--json")
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["edges_only"] is True
+    assert summary["edges"] == 12
+    assert pq.read_table(out / "edges.parquet").num_rows == 12
+    # The earlier full run's evidence and cases are gone, not left beside new edges.
+    assert sorted(p.name for p in out.iterdir()) == [
+        "capped_objects.parquet",
+        "edges.parquet",
+        "summary.json",
+    ]
+    for command in ("cases", "report"):
+        refused = runner.invoke(app, ["integrity", command, "--out", str(out)])
+        assert refused.exit_code == 2, refused.output
+        assert "edges-only" in " ".join(refused.output.split())
+
+
+def test_a_ragged_row_past_the_sniffed_sample_is_read_leniently(tmp_path: Path) -> None:
+    """The fast (strict, parallel) CSV reader refuses a row with an extra field deep in
+    the file; the run reads the file again leniently instead of failing half-way."""
+    lines = good_rows(30_000).splitlines(keepends=True)
+    lines.insert(25_000, "99999,acc1,1600000000,,,post0,extra\n")
+    source = csv(tmp_path / "in.csv", "".join(lines))
+    result = detect(source, tmp_path / "out", "--json", "--edges-only")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["rows"]["read"] == 30_001
