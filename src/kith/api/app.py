@@ -28,7 +28,7 @@ from kith.api.routes import (
 from kith.clock import Clock, SystemClock
 from kith.config import Settings
 from kith.presence.events import InboxEvents
-from kith.presence.live import LivePositions
+from kith.presence.live import LivePositions, RedisLivePositions
 from kith.privacy.retention import start_retention
 from kith.storage.engine import Database
 from kith.web.pages import install_web
@@ -90,7 +90,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         database=database,
         clock=clock or SystemClock(),
         passwords=Passwords(settings),
-        live=LivePositions(),
+        live=RedisLivePositions(settings.redis_url) if settings.redis_url else LivePositions(),
         events=events,
     )
     install_error_handlers(app)
