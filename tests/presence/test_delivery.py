@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import uuid
 from datetime import timedelta
 
-import pytest
 from fastapi.testclient import TestClient
 
 from kith.api.app import create_app
@@ -55,14 +53,6 @@ def test_inbox_survives_a_restart_without_loss_or_repeats(
     assert resumed[0] > first[-1]
     assert everything == first + resumed
     assert [a["id"] for a in alerts(client, ana)] == everything
-
-
-@pytest.fixture
-def redis_url() -> str:
-    url = os.environ.get("KITH_TEST_REDIS_URL")
-    if not url:
-        pytest.skip("Redis fan-out test skipped: set KITH_TEST_REDIS_URL to run it")
-    return url
 
 
 def test_redis_wakes_streams_in_other_processes(redis_url: str) -> None:

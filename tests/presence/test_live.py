@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -43,14 +42,6 @@ def test_newer_updates_drop_every_stale_fix() -> None:
     # Asked about a moment when they were still fresh, the dropped fixes are gone anyway.
     assert all(live.get(user, now=T0) is None for user in range(100) if user != 1)
     assert live.get(1, now=T0) == fix(T0 + timedelta(minutes=3), lat=40.76)
-
-
-@pytest.fixture
-def redis_url() -> str:
-    url = os.environ.get("KITH_TEST_REDIS_URL")
-    if not url:
-        pytest.skip("Redis live-position test skipped: set KITH_TEST_REDIS_URL to run it")
-    return url
 
 
 @pytest.fixture
