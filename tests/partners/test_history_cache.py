@@ -153,8 +153,11 @@ def test_the_built_history_is_reused_while_nothing_changes(
         second = built()
         assert second is not first
         assert built() is second
+        town.befriend(pair["ana"], town.person("cal"))  # a new friend: mutual friends change
+        third = built()
+        assert third is not second
         clock.advance(timedelta(days=40))  # past the 30-day retention: rebuilt
-        assert built() is not second
+        assert built() is not third
     finally:
         database.dispose()
 

@@ -91,4 +91,5 @@ def record_uses(
         if actor_id is None or actor_id != subject_id
     ]
     if rows:
-        db.execute(insert(LedgerEntry), rows)
+        # One INSERT with many VALUES: one round trip, where executemany may take one per row.
+        db.execute(insert(LedgerEntry).values(rows))
