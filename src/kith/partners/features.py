@@ -86,6 +86,18 @@ class FeatureMatrix:
     def __len__(self) -> int:
         return len(self.values)
 
+    def take(self, rows: Sequence[int]) -> FeatureMatrix:
+        """Only these rows, in this order."""
+        index = np.asarray(rows, dtype=np.int64)
+        return FeatureMatrix(
+            values=self.values[index],
+            names=self.names,
+            query_index=self.query_index[index],
+            candidate=self.candidate[index],
+            used=self.used[index],
+            no_history=self.no_history[index],
+        )
+
     def groups(self) -> list[IntArray]:
         """Row numbers of each question, in question order."""
         if len(self.query_index) == 0:

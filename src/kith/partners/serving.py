@@ -30,11 +30,11 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, select
@@ -273,29 +273,30 @@ def suggest(
         now=now,
     )
     features = built.builder.build([query], consenting=helping.helping)
-    loaded, scores, explanations = _score(loaded, features)
     users = {row[0]: Friend(*row) for row in db.execute(_FRIENDS, {"viewer": viewer.id})}
     now_signals = current_signals(db, viewer, helping, books, plan, now=now)
+    friends = [users[int(c)] for c in features.candidate.tolist()]
+    said = [_current(friend, plan, now_signals) for friend in friends]
+
+    def order(row: int, score: float) -> tuple[int, float, str, str]:
+        # What friends say now re-ranks on top of the model (see _current); ties (friends
+        # with no evidence either way) are listed by name, never by a hidden rule.
+        friend = friends[row]
+        return (said[row][0], -round(score, 4), friend.display_name.casefold(), friend.username)
+
+    loaded, scores, shown, explanations = _score(loaded, features, order, limit)
     items: list[Suggestion] = []
-    tiers: dict[int, int] = {}
-    for row in range(len(candidates)):
-        friend = users[int(features.candidate[row])]
+    for row, explained in zip(shown, explanations, strict=True):
         values = dict(zip(features.names, features.values[row].tolist(), strict=True))
-        tiers[friend.id], first = _current(friend, plan, now_signals)
-        why = first + reasons(friend.display_name, query, values, explanations[row])
-        items.append(Suggestion(friend, round(float(scores[row]), 4), why))
-    # What friends say now re-ranks on top of the model (see _current); ties (friends
-    # with no evidence either way) are listed by name, never by a hidden rule.
-    items.sort(
-        key=lambda s: (tiers[s.user.id], -s.score, s.user.display_name.casefold(), s.user.username)
-    )
+        why = said[row][1] + reasons(friends[row].display_name, query, values, explained)
+        items.append(Suggestion(friends[row], round(float(scores[row]), 4), why))
     # One entry per friend whose rows were used: their history, calendar, intent.
     uses = [(f, HISTORY, plan.activity.value) for f in sorted(built.used)]
     uses += [(f, HISTORY, CALENDAR_DETAIL) for f in sorted(now_signals.busy)]
     uses += [(f, INTENT, activity) for f, activity in sorted(now_signals.up_for.items())]
     record_uses(db, actor_id=viewer.id, uses=uses, purpose=LEDGER_PURPOSE, now=now)
     db.commit()
-    return Suggestions(plan, items[:limit], loaded.kind, loaded.problem)
+    return Suggestions(plan, items, loaded.kind, loaded.problem)
 
 
 _FRIENDS = select(User.id, User.username, User.display_name).where(
@@ -331,19 +332,31 @@ def _current(friend: Friend, plan: Plan, signals: CurrentSignals) -> tuple[int, 
 
 
 def _score(
-    loaded: LoadedModel, features: FeatureMatrix
-) -> tuple[LoadedModel, npt.NDArray[np.float64], list[list[Contribution]]]:
-    """Scores and explanations; a model that fails on these features falls back."""
+    loaded: LoadedModel,
+    features: FeatureMatrix,
+    order: Callable[[int, float], tuple[int, float, str, str]],
+    limit: int,
+) -> tuple[LoadedModel, npt.NDArray[np.float64], list[int], list[list[Contribution]]]:
+    """Every row's score, the ``limit`` rows shown (by ``order``) and their explanations.
+
+    Only the rows shown are explained: explaining is the costly part for a learned model.
+    A model that fails on these features falls back to the baseline.
+    """
     import numpy as np
 
-    try:
-        scores = np.asarray(loaded.model.predict(features), dtype=np.float64)
-        explanations = loaded.model.explain(features)
+    def ranked(model: PartnerModel) -> tuple[npt.NDArray[np.float64], list[int], Any]:
+        scores = np.asarray(model.predict(features), dtype=np.float64)
         if scores.shape != (len(features),) or not np.all(np.isfinite(scores)):
             raise ValueError("the model gave no usable scores")
-        return loaded, scores, explanations
+        shown = sorted(range(len(features)), key=lambda r: order(r, float(scores[r])))[:limit]
+        return scores, shown, model.explain(features.take(shown))
+
+    try:
+        scores, shown, explanations = ranked(loaded.model)
+        return loaded, scores, shown, explanations
     # A model file is outside input: whatever it does wrong, the viewer still gets a list.
     except Exception as exc:
         log.warning("partners model %s failed, using the fallback: %r", loaded.kind, exc)
         fallback = _fallback("it failed on this question")
-        return fallback, fallback.model.predict(features), fallback.model.explain(features)
+        scores, shown, explanations = ranked(fallback.model)
+        return fallback, scores, shown, explanations
