@@ -24,6 +24,11 @@ class Settings(BaseSettings):
     # FULL survives power loss; NORMAL (WAL) survives a killed process, and is faster.
     sqlite_synchronous: Literal["FULL", "NORMAL"] = "FULL"
 
+    # Threads that run the blocking part of requests (database work). Few is faster: with
+    # many, threads queue for the GIL and, on SQLite, for the one write lock, and the event
+    # loop that delivers live alerts waits behind them (docs/presence-benchmark.md).
+    worker_threads: int = Field(default=8, ge=1, le=200)
+
     # Requests larger than this are refused with 413 before they are read.
     max_body_bytes: int = Field(default=64 * 1024, ge=1024, le=64 * 1024 * 1024)
 
