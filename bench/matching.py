@@ -874,8 +874,12 @@ async def e2e_async(
     import httpx
 
     half = clients // 2
+    # Idle connections are dropped before uvicorn's 5 s keep-alive timeout closes them, so
+    # a request never goes out on a connection the server is closing.
     limits = httpx.Limits(
-        max_connections=clients * 2 + 50, max_keepalive_connections=clients * 2 + 50
+        max_connections=clients * 2 + 50,
+        max_keepalive_connections=clients * 2 + 50,
+        keepalive_expiry=2.0,
     )
     timeout = httpx.Timeout(60.0, read=None)
     async with httpx.AsyncClient(base_url=base, limits=limits, timeout=timeout) as http:
