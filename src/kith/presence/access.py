@@ -31,9 +31,11 @@ NOTHING_SHARED = "no location to show"
 def ghosted(settings: PresenceSettings | None, now: datetime) -> bool:
     if settings is None:
         return False
-    if settings.ghost_indefinite:
-        return True
-    return settings.ghost_until is not None and settings.ghost_until > now
+    return _ghost_on(settings.ghost_indefinite, settings.ghost_until, now)
+
+
+def _ghost_on(indefinite: bool, until: datetime | None, now: datetime) -> bool:
+    return indefinite or (until is not None and until > now)
 
 
 @dataclass
@@ -88,7 +90,7 @@ def grant_books(db: Session, owner_ids: Iterable[int], *, now: datetime) -> dict
     ghosts = {
         user_id
         for user_id, indefinite, until in db.execute(_GHOSTS, params)
-        if indefinite or (until is not None and until > now)
+        if _ghost_on(indefinite, until, now)
     }
     books = {i: GrantBook(i, i in ghosts) for i in ids}
     for owner_id, circle_id, friend_id, precision, expires_at in db.execute(_GRANTS, params):

@@ -100,11 +100,14 @@ _IDS: BindParameter[list[int]] = bindparam("ids", expanding=True)
 _FRESH_CELLS = select(Presence.user_id, Presence.cell).where(
     Presence.user_id.in_(_IDS), Presence.recorded_at > bindparam("fresh_after")
 )
-_DISARMED = select(PairState.recipient_id, PairState.other_id).where(
+_ME: BindParameter[int] = bindparam("me")
+# The "friend nearby" pairs involving me that are spent until the two part again.
+_SPENT_PAIRS = and_(
     PairState.kind == NEARBY,
     PairState.armed.is_(False),
-    or_(PairState.recipient_id == bindparam("me"), PairState.other_id == bindparam("me")),
+    or_(PairState.recipient_id == _ME, PairState.other_id == _ME),
 )
+_DISARMED = select(PairState.recipient_id, PairState.other_id).where(_SPENT_PAIRS)
 _SETTINGS = select(
     PresenceSettings.user_id,
     PresenceSettings.open_to_hang_out,
@@ -208,18 +211,13 @@ def _party(
 # Whether a user can take part in any match right now: a live intent (to match intents),
 # the hang-out flag (to be near), or a spent "friend nearby" pair to re-arm. Most location
 # updates come from people with none of these, and then matching has nothing to do.
-_ME: BindParameter[int] = bindparam("me")
 _TAKES_PART = select(
     or_(
         exists().where(Intent.user_id == _ME, Intent.ends_at > bindparam("now")),
         exists().where(
             PresenceSettings.user_id == _ME, PresenceSettings.open_to_hang_out.is_(True)
         ),
-        exists().where(
-            PairState.kind == NEARBY,
-            PairState.armed.is_(False),
-            or_(PairState.recipient_id == _ME, PairState.other_id == _ME),
-        ),
+        exists().where(_SPENT_PAIRS),
     )
 )
 
