@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 
 from fastapi.testclient import TestClient
 from rich.console import Console
@@ -192,3 +193,37 @@ def test_a_block_made_by_hand_is_respected(settings: Settings) -> None:
     assert (a, b) not in world
     assert (b, a) not in world
     assert len(world) == 2 * (len(sample.friendships) - 1)
+
+
+def test_demo_users_have_a_history_that_explains_suggestions(
+    settings: Settings, client: TestClient
+) -> None:
+    """The sample's check-ins become recent history, so "who's up for it?" has reasons."""
+    summary, output = _seed(settings, users=30)
+    added = int(output.split("demo posts shared;")[1].split()[0])
+    assert added > 0
+    _, output = _seed(settings, users=30)
+    assert int(output.split("demo posts shared;")[1].split()[0]) == 0  # nothing twice
+
+    now = utc_now()
+    explained = 0
+    for login in summary.logins:
+        r = client.post(
+            "/api/v1/sessions", json={"username": login.username, "password": DEMO_PASSWORD}
+        )
+        headers = {"Authorization": f"Bearer {r.json()['token']}"}
+        for activity in ("coffee", "lunch", "drinks", "walk"):
+            start = now + timedelta(days=1)
+            r = client.get(
+                "/api/v1/suggestions",
+                params={
+                    "activity": activity,
+                    "starts_at": start.isoformat(),
+                    "ends_at": (start + timedelta(hours=2)).isoformat(),
+                    "limit": 5,
+                },
+                headers=headers,
+            )
+            assert r.status_code == 200, r.text
+            explained += sum(1 for s in r.json() if s["reasons"] and s["score"] > 0)
+    assert explained > 0

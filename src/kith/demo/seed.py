@@ -35,6 +35,7 @@ from kith.demo.presence import seed_presence
 from kith.demo.sample import Sample, load_sample
 from kith.errors import KithError
 from kith.feed.demo import seed_posts
+from kith.partners.demo import seed_history
 from kith.storage.engine import Database
 from kith.types import ACQUAINTANCES_CIRCLE, CLOSE_CIRCLE, DEFAULT_CIRCLE
 
@@ -158,6 +159,7 @@ def seed_demo(settings: Settings, *, users: int, console: Console) -> SeedSummar
                 _seed(db, settings, sample, plan, summary, console)
             accounts = _accounts(db, sample)
             live = seed_presence(db, sample, accounts, now=utc_now())
+            history = seed_history(db, sample, accounts, now=utc_now())
             posts = seed_posts(
                 db,
                 [accounts[u.gowalla_id] for u in sample.users if u.gowalla_id in accounts],
@@ -172,7 +174,8 @@ def seed_demo(settings: Settings, *, users: int, console: Console) -> SeedSummar
         )
     console.print(
         f"[green]Positioned[/green] {live.positioned} people at their favourite "
-        f"venues; {live.intents} are up for something now; {posts} demo posts shared."
+        f"venues; {live.intents} are up for something now; {posts} demo posts shared; "
+        f'{history} past check-ins added for "who\'s up for it?".'
     )
     if summary.skipped_friendships:
         console.print(
