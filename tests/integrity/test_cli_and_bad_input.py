@@ -165,3 +165,43 @@ def test_a_ragged_row_past_the_sniffed_sample_is_read_leniently(tmp_path: Path) 
     result = detect(source, tmp_path / "out", "--json", "--edges-only")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["rows"]["read"] == 30_001
+
+
+def test_a_run_reads_only_its_columns_and_still_requires_its_own(tmp_path: Path) -> None:
+    """co_retweet reads no text or URLs: a CSV without them works, and a garbled value
+    in a column the network does not use changes nothing. A column the network needs
+    is still required."""
+    retweets = tmp_path / "retweets.csv"
+    retweets.write_text(
+        "message_id,account_id,timestamp,reshare_of\n"
+        + "".join(f"{i},acc{i % 2},{1_600_000_000 + i},post{i // 2}\n" for i in range(6))
+    )
+    result = detect(retweets, tmp_path / "rt", "--json", "--edges-only")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["edges"] == 2
+    assert "needs a 'text' column" in _fails(tmp_path, retweets, network="co_tweet")
+    assert "needs a 'urls' column" in _fails(tmp_path, retweets, network="co_link")
+    no_reshares = tmp_path / "texts.csv"  # co_tweet without reshare_of: all are originals
+    no_reshares.write_text(
+        "message_id,account_id,timestamp,text\n"
+        + "".join(f"{i},acc{i % 2},{1_600_000_000 + i},the same words {i // 2}\n" for i in range(6))
+    )
+    result = detect(no_reshares, tmp_path / "tw", "--json", network="co_tweet")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["message_pairs"] == 3
+
+
+def test_the_first_of_duplicate_ids_is_kept_in_a_file_read_in_parallel(tmp_path: Path) -> None:
+    """The strict reader splits a large file between threads; the first occurrence
+    (in file order) of a duplicated id still wins, as in the toolkit."""
+    rows = [f"{i},acc{i},{1_600_000_000 + 7 * i},,,solo{i}\n" for i in range(300_000)]
+    rows[10] = "dup,first,1600000000,,,shared\n"
+    rows.append("dup,second,1600000001,,,shared\n")
+    rows.append("x,third,1600000002,,,shared\n")
+    source = csv(tmp_path / "in.csv", "".join(rows))
+    out = tmp_path / "out"
+    result = detect(source, out, "--json", "--edges-only")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["rows"]["rejects"] == {"duplicate_message_id": 1}
+    edges = pq.read_table(out / "edges.parquet").to_pylist()
+    assert {(e["user_1"], e["user_2"]) for e in edges} == {("first", "third"), ("third", "first")}

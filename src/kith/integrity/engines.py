@@ -28,7 +28,7 @@ class Engine(Protocol):
     dialect: Dialect
 
     def load(self, path: Path, fmt: InputFormat, *, encoding: str) -> dict[str, ColumnKind]:
-        """Expose the file as view ``raw`` (plus a ``_row`` file-order column)."""
+        """Expose the file as view ``raw``; Spark adds a ``_row`` file-order column."""
         ...
 
     def create(self, name: str, sql: str) -> None:
@@ -114,24 +114,17 @@ class DuckDBEngine:
     def load(self, path: Path, fmt: InputFormat, *, encoding: str) -> dict[str, ColumnKind]:
         self._path = path
         literal = DUCKDB.string(str(path))
+        # No row numbers: the typed table keeps the file's order (DuckDB preserves
+        # insertion order), so its rowid says which of two duplicate ids came first.
         if input_kind(path) == "parquet":
-            if path.is_dir():
-                # file_row_number restarts per file: number the rows across files instead.
-                source = (
-                    "SELECT *, row_number() OVER () AS _row "
-                    f"FROM read_parquet({DUCKDB.string(str(path / '*.parquet'))})"
-                )
-            else:
-                source = (
-                    f"SELECT * EXCLUDE (file_row_number), file_row_number AS _row "
-                    f"FROM read_parquet({literal}, file_row_number = true)"
-                )
+            target = path / "*.parquet" if path.is_dir() else path
+            source = f"SELECT * FROM read_parquet({DUCKDB.string(str(target))})"
             self._lenient_source = None
         else:
             # The strict reader is the parallel one (several times faster); a file it
             # refuses (stray quotes, ragged rows) is read again leniently, see create().
             options = f"header = true, all_varchar = true, encoding = {DUCKDB.string(encoding)}"
-            csv = f"SELECT *, row_number() OVER () AS _row FROM read_csv({literal}, {options}"
+            csv = f"SELECT * FROM read_csv({literal}, {options}"
             source = csv + ")"
             self._lenient_source = csv + ", strict_mode = false)"
         try:

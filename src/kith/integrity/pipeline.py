@@ -212,17 +212,16 @@ def build_edges(
             field="network",
             code="missing-columns",
         )
-    keep = {needed} if needed is not None else set()
-    if not config.edges_only or config.max_accounts_per_object is not None:
-        keep.add("text")  # evidence and capped objects show the messages' text
-    engine.create("typed", sql.typed_sql(d, sources, kinds, keep=frozenset(keep)))
+    keep = needed_columns(config)
+    engine.create("typed", sql.typed_sql(d, sources, kinds, keep=keep))
     report = _load_report(engine, tuple(sorted(sources)))
     report.check(max_reject_fraction=config.max_reject_fraction)
     duplicates = report.rejects.get(Reject.DUPLICATE_MESSAGE_ID.value, 0)
+    columns = sql.message_columns(keep)
     if duplicates:
-        engine.create("msgs", sql.messages_sql(deduplicate=True))
+        engine.create("msgs", sql.messages_sql(d, columns, deduplicate=True))
     else:  # the usual case: no copy, the usable rows as they are
-        engine.view("msgs", sql.messages_sql(deduplicate=False))
+        engine.view("msgs", sql.messages_sql(d, columns, deduplicate=False))
     if stage is not None:
         stage("load")
 
@@ -249,11 +248,24 @@ def build_edges(
     if stage is not None:
         stage("join")
     engine.create("edges", sql.edges_sql(config))
-    capped_query = sql.capped_sql(config)
+    capped_query = sql.capped_sql(d, config, with_text="text" in keep)
     if config.max_accounts_per_object is None or network.kind is KeyKind.ALL:
         capped_query += " LIMIT 0"
     engine.create("capped", capped_query)
     return report
+
+
+def needed_columns(config: DetectConfig) -> frozenset[str]:
+    """The optional input columns a run reads: its network's column, ``reshare_of``
+    when it keeps original posts only, and ``text`` for evidence and capped objects.
+    Nothing else is read, typed or carried."""
+    network = config.spec
+    keep = {network.column} if network.column is not None else set()
+    if network.originals_only:
+        keep.add("reshare_of")
+    if not config.edges_only or config.max_accounts_per_object is not None:
+        keep.add("text")  # evidence and capped objects show the messages' text
+    return frozenset(keep)
 
 
 def compute_edges(

@@ -177,9 +177,11 @@ def _timestamp(d: Dialect, source: str, kind: ColumnKind) -> str:
     return d.epoch_seconds_of_text(f"trim(CAST({source} AS {d.text_type}))")
 
 
-# Columns a run may not need: left out (NULL) unless asked for, so a co_retweet run
-# neither copies every text nor splits every URL list.
-OPTIONAL_COLUMNS = frozenset({"text", "urls", "hashtags", "domains", "image_hash"})
+# The optional columns a run can ask typed_sql for. Only those asked for are read and
+# carried (a co_retweet run neither copies every text nor splits every URL list, and
+# an out-of-core run spills no NULL placeholder columns).
+OPTIONAL_COLUMNS = ("text", "urls", "reshare_of", "hashtags", "domains", "image_hash")
+_LIST_COLUMNS = frozenset({"urls", "hashtags", "domains"})
 
 
 def typed_sql(
@@ -187,13 +189,14 @@ def typed_sql(
     sources: dict[str, str],
     kinds: dict[str, ColumnKind],
     *,
-    keep: frozenset[str] = OPTIONAL_COLUMNS,
+    keep: frozenset[str] = frozenset(OPTIONAL_COLUMNS),
 ) -> str:
     """Every raw row, typed, with the reason it is rejected (NULL when usable).
 
-    Of :data:`OPTIONAL_COLUMNS`, only those in ``keep`` are read; the rest are NULL."""
+    Columns: mid, aid, ts, then the :data:`OPTIONAL_COLUMNS` in ``keep`` (NULL when
+    the input lacks one), then ``reject``; Spark adds ``_row`` (file order), which
+    DuckDB's table keeps as its ``rowid``. Raw columns not asked for are never read."""
     t = d.text_type
-    sources = {k: v for k, v in sources.items() if k not in OPTIONAL_COLUMNS or k in keep}
 
     def col(name: str) -> str:
         return d.ident(sources[name])
@@ -201,32 +204,25 @@ def typed_sql(
     def kind(name: str) -> ColumnKind:
         return kinds[sources[name]]
 
-    def nullable_text(name: str) -> str:
+    def optional(name: str) -> str:
+        if name == "text":
+            return f"coalesce(CAST({col(name)} AS {t}), '')" if name in sources else "''"
+        if name in _LIST_COLUMNS:  # as read: split into lists only by keyed_sql
+            if name not in sources:
+                return f"CAST(NULL AS {'ARRAY<STRING>' if d.spark else 'VARCHAR[]'})"
+            return col(name) if kind(name) is ColumnKind.LIST else f"CAST({col(name)} AS {t})"
         if name not in sources:
             return f"CAST(NULL AS {t})"
         return f"nullif(trim(CAST({col(name)} AS {t})), '')"
 
-    def values(name: str) -> str:
-        # As read: split into clean lists only by keyed_sql, for the rows it keys.
-        if name not in sources:
-            return f"CAST(NULL AS {'ARRAY<STRING>' if d.spark else 'VARCHAR[]'})"
-        if kind(name) is ColumnKind.LIST:
-            return col(name)
-        return f"CAST({col(name)} AS {t})"
-
-    text = f"coalesce(CAST({col('text')} AS {t}), '')" if "text" in sources else "''"
     fields = [
-        "_row",
         f"CAST({col('message_id')} AS {t}) AS mid",
         f"CAST({col('account_id')} AS {t}) AS aid",
         f"{_timestamp(d, col('timestamp'), kind('timestamp'))} AS ts",
-        f"{text} AS text",
-        f"{values('urls')} AS urls",
-        f"{nullable_text('reshare_of')} AS reshare_of",
-        f"{values('hashtags')} AS hashtags",
-        f"{values('domains')} AS domains",
-        f"{nullable_text('image_hash')} AS image_hash",
+        *(f"{optional(name)} AS {name}" for name in OPTIONAL_COLUMNS if name in keep),
     ]
+    if d.spark:
+        fields.insert(0, "_row")
     reject = (
         "CASE "
         f"WHEN mid IS NULL OR mid = '' THEN '{Reject.MISSING_MESSAGE_ID}' "
@@ -239,23 +235,30 @@ def typed_sql(
     return f"SELECT *, {reject} AS reject FROM (SELECT {', '.join(fields)} FROM raw) typed_rows"
 
 
-def messages_sql(*, deduplicate: bool) -> str:
+def message_columns(keep: frozenset[str]) -> tuple[str, ...]:
+    """The columns of ``msgs`` (and of ``typed`` less ``reject``) for ``keep``."""
+    return ("mid", "aid", "ts", *(c for c in OPTIONAL_COLUMNS if c in keep))
+
+
+def messages_sql(d: Dialect, columns: tuple[str, ...], *, deduplicate: bool) -> str:
     """Usable rows, first occurrence of each message id (the toolkit keeps the first).
 
     Duplicate ids are rare, so only they are ranked: a grouping on the id finds them,
-    and every other row passes the (cheap) outer join untouched. ``_row`` is unique.
+    and every other row passes the (cheap) outer join untouched. File order is
+    ``_row`` on Spark and the table's ``rowid`` on DuckDB (insertion order is kept).
     Without duplicates (the load report counts them) the usable rows are the answer."""
-    columns = "mid, aid, ts, text, urls, reshare_of, hashtags, domains, image_hash"
+    listed = ", ".join(columns)
     if not deduplicate:
-        return f"SELECT {columns} FROM typed WHERE reject IS NULL"
+        return f"SELECT {listed} FROM typed WHERE reject IS NULL"
+    row = "_row" if d.spark else "rowid"
     duplicates = (
-        "SELECT mid, min(_row) AS first_row FROM typed WHERE reject IS NULL "
+        f"SELECT mid, min({row}) AS first_row FROM typed WHERE reject IS NULL "
         "GROUP BY mid HAVING count(*) > 1"
     )
-    prefixed = ", ".join(f"t.{c}" for c in columns.split(", "))
+    prefixed = ", ".join(f"t.{c}" for c in columns)
     return (
         f"SELECT {prefixed} FROM typed t LEFT JOIN ({duplicates}) dup ON dup.mid = t.mid "
-        "WHERE t.reject IS NULL AND (dup.mid IS NULL OR dup.first_row = t._row)"
+        f"WHERE t.reject IS NULL AND (dup.mid IS NULL OR dup.first_row = t.{row})"
     )
 
 
@@ -374,11 +377,12 @@ def joinable_sql(network: Network, config: DetectConfig) -> str:
     )
 
 
-def capped_sql(config: DetectConfig) -> str:
+def capped_sql(d: Dialect, config: DetectConfig, *, with_text: bool = True) -> str:
     cap = config.max_accounts_per_object
+    text = "m.text" if with_text else f"CAST(NULL AS {d.text_type})"
     return (
         "SELECT o.obj AS object, o.accounts, o.messages, o.sample_message_id, "
-        "m.text AS sample_text FROM objects o LEFT JOIN msgs m ON m.mid = o.sample_message_id "
+        f"{text} AS sample_text FROM objects o LEFT JOIN msgs m ON m.mid = o.sample_message_id "
         f"WHERE o.accounts > {int(cap) if cap is not None else 0} "
         "ORDER BY o.accounts DESC, o.obj"
     )
