@@ -205,3 +205,44 @@ def test_the_first_of_duplicate_ids_is_kept_in_a_file_read_in_parallel(tmp_path:
     assert json.loads(result.stdout)["rows"]["rejects"] == {"duplicate_message_id": 1}
     edges = pq.read_table(out / "edges.parquet").to_pylist()
     assert {(e["user_1"], e["user_2"]) for e in edges} == {("first", "third"), ("third", "first")}
+
+
+def test_the_kith_command_runs_detect_without_the_typer_app(tmp_path: Path) -> None:
+    """`kith integrity detect` goes straight to its own parser (fast start-up): the
+    same summary, the same clear errors, and the Typer app is never imported."""
+    import subprocess
+    import sys
+
+    source = csv(tmp_path / "in.csv", good_rows())
+    entry = (
+        "import atexit, sys; atexit.register(lambda: print('typer' in sys.modules, "
+        "file=sys.stderr)); from kith.cli import main; main()"
+    )
+    base = [sys.executable, "-c", entry, "integrity", "detect", "--input", str(source)]
+    ok = subprocess.run(
+        [
+            *base,
+            "--network",
+            "co_retweet",
+            "--window",
+            "60",
+            "--out",
+            str(tmp_path / "o"),
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert ok.returncode == 0, ok.stderr
+    assert json.loads(ok.stdout)["edges"] == 12
+    assert ok.stderr.split()[-1] == "False"  # typer was never imported
+    bad = subprocess.run(
+        [*base, "--network", "co_retweet", "--window", "-1", "--out", str(tmp_path / "b")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert bad.returncode == 2
+    assert "Error: the window must be" in bad.stderr
+    assert "Traceback" not in bad.stderr

@@ -19,18 +19,6 @@ app = typer.Typer(help="integrity commands.", no_args_is_help=True)
 console = Console()
 err_console = Console(stderr=True)
 
-# The registry drives the choices; kept as plain strings so `kith --help` imports nothing heavy.
-NETWORK_NAMES = (
-    "co_post",
-    "co_tweet",
-    "co_retweet",
-    "co_link",
-    "co_similar_tweet",
-    "co_hashtag",
-    "co_domain",
-    "co_image",
-)
-
 
 def _progress(*, transient: bool) -> Progress:
     """A progress bar on stderr; ``transient`` when stdout carries JSON."""
@@ -49,99 +37,17 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
-@app.command()
-def detect(
-    input_file: Annotated[
-        Path, typer.Option("--input", help="Messages as .parquet or .csv (see docs/integrity.md).")
-    ],
-    network: Annotated[str, typer.Option(help=f"One of: {', '.join(NETWORK_NAMES)}.")],
-    window: Annotated[float, typer.Option(help="Seconds either side that count as together.")],
-    out: Annotated[Path, typer.Option(help="Folder for edges, evidence, cases, summary.")],
-    engine: Annotated[str, typer.Option(help="duckdb (default) or spark.")] = "duckdb",
-    input_format: Annotated[
-        str, typer.Option("--format", help="kith (columns by name) or cnt (the toolkit's CSV).")
-    ] = "kith",
-    encoding: Annotated[str, typer.Option(help="CSV text encoding.")] = "utf-8",
-    max_accounts: Annotated[
-        int, typer.Option(help="Leave out objects shared by more accounts (0 = no cap).", min=0)
-    ] = 1000,
-    min_text_length: Annotated[
-        int, typer.Option(help="co_tweet: shortest normalised text that links (0 = toolkit).")
-    ] = 10,
-    min_weight: Annotated[int, typer.Option(help="Drop lighter edges.", min=1)] = 1,
-    similarity: Annotated[float, typer.Option(help="co_similar_tweet Jaccard threshold.")] = 0.8,
-    peer_compatible: Annotated[
-        bool,
-        typer.Option(
-            "--peer-compatible", help="coordination-network-toolkit semantics (no cap, no guard)."
-        ),
-    ] = False,
-    edges_only: Annotated[
-        bool,
-        typer.Option("--edges-only", help="Stop at the edges: no evidence, clusters or cases."),
-    ] = False,
-    memory_limit: Annotated[str, typer.Option(help="DuckDB memory before spilling.")] = "4GB",
-    max_reject_fraction: Annotated[
-        float, typer.Option(help="Fail when more input rows than this are unusable.")
-    ] = 0.05,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
-) -> None:
-    """Build a coordination network, its evidence and ranked cases."""
-    from kith.integrity.networks import DetectConfig, EngineName
-    from kith.integrity.pipeline import detect as run_detect
-    from kith.integrity.pipeline import stages
-    from kith.integrity.schema import InputFormat
+@app.command(
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    add_help_option=False,
+)
+def detect(ctx: typer.Context) -> None:
+    """Build a coordination network, its evidence and ranked cases (--help: the options)."""
+    from kith.cli.integrity_detect import main
 
-    try:
-        config = DetectConfig(
-            network=network,
-            window=window,
-            engine=EngineName(engine),
-            max_accounts_per_object=max_accounts or None,
-            min_text_length=min_text_length,
-            min_weight=min_weight,
-            similarity_threshold=similarity,
-            memory_limit=memory_limit,
-            max_reject_fraction=max_reject_fraction,
-            edges_only=edges_only,
-        )
-        if peer_compatible:
-            config = config.peer_compatible()
-        fmt = InputFormat(input_format)
-    except ValueError as exc:
-        raise _fail(str(exc)) from exc
-    except KithError as exc:
-        raise _fail(exc.detail) from exc
-
-    progress = _progress(transient=as_json)
-    with progress:
-        task = progress.add_task(f"{network} on {input_file.name}", total=len(stages(config)))
-
-        def on_stage(name: str) -> None:
-            progress.update(task, advance=1, description=f"{network}: {name} done")
-
-        try:
-            result = run_detect(
-                input_file, config, out, input_format=fmt, encoding=encoding, on_stage=on_stage
-            )
-        except KithError as exc:
-            raise _fail(exc.detail) from exc
-    if as_json:
-        console.print_json(json.dumps(result.summary))
-        return
-    _print_summary(result.summary)
-
-
-def _print_summary(summary: dict[str, Any]) -> None:
-    rows = summary["rows"]
-    console.print(
-        f"[bold]{summary['network']}[/bold] window {summary['window']:g} s: "
-        f"{rows['valid']:,} of {rows['read']:,} rows used, {summary['edges']:,} edges, "
-        f"{summary['accounts']:,} accounts, {summary['cases']:,} cases, "
-        f"{summary['capped_objects']:,} capped objects ({summary['seconds']['total']:.1f} s)"
-    )
-    if rows["rejects"]:
-        console.print("Rejected rows: " + ", ".join(f"{k} {v}" for k, v in rows["rejects"].items()))
+    code = main(ctx.args)
+    if code:
+        raise typer.Exit(code)
 
 
 @app.command()
