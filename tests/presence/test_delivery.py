@@ -64,23 +64,24 @@ def test_redis_wakes_streams_in_other_processes(redis_url: str) -> None:
     events_module.CHANNEL = channel
     try:
 
-        async def scenario() -> bool:
+        async def scenario() -> None:
             publisher, subscriber = InboxEvents(redis_url), InboxEvents(redis_url)
             await subscriber.start()
             try:
-                wake = subscriber.subscribe(42)
-                for _ in range(50):  # wait until the subscription is live
-                    await asyncio.sleep(0.05)
-                    publisher.publish([42])
-                    try:
-                        await asyncio.wait_for(wake.wait(), timeout=0.2)
-                        return True
-                    except TimeoutError:
-                        continue
-                return False
+                wake, other = subscriber.subscribe(42), subscriber.subscribe(43)
+                # Once subscribed, the listener wakes every local stream to look again:
+                # anything published before it listened is not lost.
+                await asyncio.wait_for(wake.wait(), timeout=10)
+                await asyncio.wait_for(other.wait(), timeout=10)
+                wake.clear()
+                other.clear()
+                publisher.publish([42])
+                await asyncio.wait_for(wake.wait(), timeout=5)
+                await asyncio.sleep(0.2)
+                assert not other.is_set()  # only the recipient's streams wake
             finally:
                 await subscriber.stop()
 
-        assert asyncio.run(scenario())
+        asyncio.run(scenario())
     finally:
         events_module.CHANNEL = original

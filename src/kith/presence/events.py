@@ -51,6 +51,11 @@ class InboxEvents:
             with contextlib.suppress(RuntimeError):  # loop already closed
                 loop.call_soon_threadsafe(event.set)
 
+    def wake_all_local(self) -> None:
+        with self._lock:
+            ids = list(self._waiters)
+        self.wake_local(ids)
+
     # --- waiting (in the streaming endpoint) -------------------------------------------
 
     def subscribe(self, user_id: int) -> asyncio.Event:
@@ -96,6 +101,9 @@ class InboxEvents:
                 client = aioredis.Redis.from_url(self._redis_url or "")
                 async with client.pubsub() as pubsub:
                     await pubsub.subscribe(CHANNEL)
+                    # Whatever was published while we were not subscribed is unknown:
+                    # every local stream looks at its inbox once.
+                    self.wake_all_local()
                     async for message in pubsub.listen():
                         if message.get("type") != "message":
                             continue

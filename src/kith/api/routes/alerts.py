@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import random
 from collections.abc import AsyncIterator
 from typing import Annotated
 
@@ -26,6 +27,10 @@ from kith.web.session import SESSION_COOKIE
 
 router = APIRouter(tags=["alerts"])
 HEARTBEAT_SECONDS = 15.0
+# A stream looks at the inbox when woken. Wake-ups are not lost in one process, and the
+# Redis listener wakes every stream when it (re)subscribes; this slow re-check, at a
+# random phase per stream, only bounds the delay if an event is lost some other way.
+RECHECK_SECONDS = (45.0, 75.0)
 
 
 def alert_out(entry: AlertEntry) -> AlertOut:
@@ -135,17 +140,25 @@ async def stream_alerts(
         deadline = loop.time() + max_seconds
         try:
             yield "retry: 2000\n\n"
+            look = True
+            recheck_at = loop.time() + random.uniform(*RECHECK_SECONDS)
             while loop.time() < deadline:
-                wake.clear()
-                for alert in await run_in_threadpool(_fetch, state, user, last):
-                    last = max(last, alert.id)
-                    data = json.dumps(alert.model_dump(mode="json", by_alias=True))
-                    yield f"id: {alert.id}\nevent: alert\ndata: {data}\n\n"
+                if look or loop.time() >= recheck_at:
+                    look = False
+                    recheck_at = loop.time() + random.uniform(*RECHECK_SECONDS)
+                    wake.clear()
+                    for alert in await run_in_threadpool(_fetch, state, user, last):
+                        last = max(last, alert.id)
+                        data = json.dumps(alert.model_dump(mode="json", by_alias=True))
+                        yield f"id: {alert.id}\nevent: alert\ndata: {data}\n\n"
                 if await request.is_disconnected():
                     return
-                timeout = min(HEARTBEAT_SECONDS, max(0.0, deadline - loop.time()))
+                # Streams opened together must not beat (and re-check) together.
+                beat = HEARTBEAT_SECONDS * random.uniform(0.8, 1.2)
+                timeout = min(beat, max(0.0, deadline - loop.time()))
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(wake.wait(), timeout=timeout)
+                    look = True
                     continue
                 yield ": keep-alive\n\n"
         finally:
