@@ -28,8 +28,9 @@ Both tools run as installed with byte-code caches: one untimed warm-up call each
 writes them (``PYTHONDONTWRITEBYTECODE`` is cleared for the subprocesses), so no run
 pays for compiling Python sources.
 
-The dense set clones every IRA account nine times (1M -> 10M rows) with 1-10 s of
-time jitter per message. With ``--peer-timeout`` a toolkit run that takes longer is
+The dense sets clone every IRA account nine times (1M -> 10M rows, or 100k -> 1M for
+``dense1m``, small enough for the toolkit to finish) with 1-10 s of time jitter per
+message. With ``--peer-timeout`` a toolkit run that takes longer is
 stopped and the ratio reported as a lower bound (``speedup_at_least``).
 
 ``--out-of-core-rows N`` runs kith alone (co_retweet) on a generated N-row Parquet set
@@ -81,6 +82,7 @@ class TimedOut(Exception):
 class Run:
     seconds: float
     peak_mb: int
+    cpu_s: float  # user + system CPU seconds, its workers included: steadier under load
 
 
 def run(cmd: list[str], timeout: float | None = None) -> Run:
@@ -91,7 +93,7 @@ def run(cmd: list[str], timeout: float | None = None) -> Run:
     rss = Path(os.environ.get("TMPDIR", "/tmp")) / f"kith-bench-rss-{os.getpid()}"
     start = time.perf_counter()
     proc = subprocess.Popen(
-        [TIME, "-f", "%M", "-o", str(rss), *cmd],
+        [TIME, "-f", "%M %U %S", "-o", str(rss), *cmd],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         env=ENV,
@@ -115,9 +117,9 @@ def run(cmd: list[str], timeout: float | None = None) -> Run:
     if status != 0:
         text = b"".join(err).decode(errors="replace")
         raise SystemExit(f"failed ({status}): {' '.join(cmd)}\n{text[-2000:]}")
-    peak_kb = int(rss.read_text().split()[-1])
+    peak_kb, user, system = rss.read_text().split()[-3:]
     rss.unlink()
-    return Run(seconds, peak_kb // 1024)
+    return Run(seconds, int(peak_kb) // 1024, round(float(user) + float(system), 2))
 
 
 def warm_up() -> None:
@@ -223,6 +225,7 @@ def kith_size(
         row: dict[str, object] = {
             "edges": len(k_edges),
             "kith_s": round(k.seconds, 2),
+            "kith_cpu_s": k.cpu_s,
             "kith_peak_mb": k.peak_mb,
         }
         if full:
@@ -275,6 +278,7 @@ def bench_size(
             (work / f"kith_{network}_edges.parquet").unlink()
         return per
     per["toolkit_preprocess_s"] = round(prep.seconds, 2)
+    per["toolkit_preprocess_cpu_s"] = prep.cpu_s
     compute_total = 0.0
     all_done = True
     for network in NETWORKS:
@@ -286,6 +290,7 @@ def bench_size(
         console.print(f"{size} {network}: toolkit compute")
         budget = None if peer_timeout is None else max(peer_timeout - prep.seconds, 1.0)
         k_path = work / f"kith_{network}_edges.parquet"
+        k_cpu = max(float(str(row["kith_cpu_s"])), 0.01)
         try:
             compute = run(
                 [
@@ -314,6 +319,8 @@ def bench_size(
                 equal=toolkit_edges(db, network) == read_edges(k_path),
                 toolkit_s=round(peer_s, 2),
                 toolkit_compute_s=round(compute.seconds, 2),
+                toolkit_cpu_s=round(prep.cpu_s + compute.cpu_s, 2),
+                speedup_cpu=round((prep.cpu_s + compute.cpu_s) / k_cpu, 1),
                 toolkit_peak_mb=max(prep.peak_mb, compute.peak_mb),
             )
             _ratios(row, peer_s, bound=False)
@@ -410,6 +417,7 @@ def out_of_core(rows: int, work: Path, memory: str) -> dict[str, object]:
         "input_mb": size_mb,
         "network": "co_retweet",
         "seconds": round(result.seconds, 1),
+        "cpu_s": result.cpu_s,
         "stages_s": summary["seconds"],
         "peak_rss_mb": result.peak_mb,
         "peak_spill_mb": peak[0] // 2**20,
@@ -445,11 +453,11 @@ def main() -> None:
     unchecked: list[str] = []
     for size in sizes:
         console.print(f"{size}: preparing input")
-        n = {"100k": 100_000, "1m": 1_000_000, "dense10m": 1_000_000}[size]
+        n = {"100k": 100_000, "1m": 1_000_000, "dense1m": 100_000, "dense10m": 1_000_000}[size]
         csv = args.work / f"{size}.csv"
         write_cnt_csv(ira_messages(source, n), csv)
         rows = n
-        if size == "dense10m":
+        if size.startswith("dense"):
             base = args.work / "dense_base.csv"
             csv.replace(base)
             rows = dense_csv(base, csv)

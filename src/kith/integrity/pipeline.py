@@ -200,7 +200,8 @@ def build_edges(
     stage: StageHook | None = None,
 ) -> LoadReport:
     """Load and check the input, then build tables ``msgs``, ``keyed``, ``objects``,
-    ``pairs``, ``edges`` and ``capped`` in ``engine``: raw file to edges."""
+    ``accounts``, ``pair_numbers``, ``edges`` and ``capped`` in ``engine`` (and
+    ``pairs`` unless edges-only): raw file to edges."""
     d = engine.dialect
     network = config.spec
     kinds = engine.load(input_path, input_format, encoding=encoding)
@@ -235,19 +236,22 @@ def build_edges(
         engine.create("tokens", sql.tokens_sql(d, config))
     source = kinds[sources[needed]] if needed is not None else sql.ColumnKind.STRING
     engine.create("keyed", sql.keyed_sql(d, network, config, source))
-    engine.create("objects", sql.objects_sql(config))
+    engine.create("objects", sql.objects_sql(d, config))
+    engine.create("accounts", sql.accounts_sql(d))
     engine.create("joinable", sql.joinable_sql(network, config))
     if stage is not None:
         stage("keys")
 
     if network.kind is KeyKind.SIMILAR:
         engine.create("candidates", sql.candidate_pairs_sql(network, config))
-        engine.create("pairs", sql.similar_pairs_sql(d, config))
+        engine.create("pair_numbers", sql.similar_pairs_sql(d, config))
     else:
-        engine.create("pairs", sql.candidate_pairs_sql(network, config))
+        engine.create("pair_numbers", sql.candidate_pairs_sql(network, config))
     if stage is not None:
         stage("join")
     engine.create("edges", sql.edges_sql(config))
+    if not config.edges_only:  # the evidence and the cases read pairs by their ids
+        engine.create("pairs", sql.pairs_sql(network))
     capped_query = sql.capped_sql(d, config, with_text="text" in keep)
     if config.max_accounts_per_object is None or network.kind is KeyKind.ALL:
         capped_query += " LIMIT 0"
@@ -312,13 +316,13 @@ def _load_report(engine: Engine, columns: tuple[str, ...]) -> LoadReport:
 
 def _counts(engine: Engine, *, similar: bool) -> dict[str, int]:
     """The summary's sizes, in one query (one Spark job)."""
-    pairs = "candidates" if similar else "pairs"
+    pairs = "candidates" if similar else "pair_numbers"
     query = (
         "SELECT 'keyed_messages' AS k, count(*) AS n FROM keyed "
         "UNION ALL SELECT 'objects' AS k, count(*) AS n FROM objects "
         "UNION ALL SELECT 'capped_objects' AS k, count(*) AS n FROM capped "
         f"UNION ALL SELECT 'candidate_pairs' AS k, count(*) AS n FROM {pairs} "
-        "UNION ALL SELECT 'message_pairs' AS k, count(*) AS n FROM pairs "
+        "UNION ALL SELECT 'message_pairs' AS k, count(*) AS n FROM pair_numbers "
         "UNION ALL SELECT 'edges' AS k, count(*) AS n FROM edges "
         "UNION ALL SELECT 'accounts' AS k, count(DISTINCT u) AS n FROM ("
         "SELECT user_1 AS u FROM edges UNION ALL SELECT user_2 AS u FROM edges) a"

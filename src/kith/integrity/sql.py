@@ -69,6 +69,18 @@ class Dialect:
             return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
         return "'" + value.replace("'", "''") + "'"
 
+    @property
+    def row_column(self) -> str:
+        """A unique number per input row in file order: Spark's ``_row`` column, the
+        typed table's ``rowid`` in DuckDB (which keeps insertion order)."""
+        return "_row" if self.spark else "rowid"
+
+    def numbering(self, order: str) -> str:
+        """Distinct whole numbers for the rows of a result, from 1. DuckDB numbers a
+        finished table in storage order (nothing to sort); Spark sorts by ``order``
+        so that a recomputed cached table numbers its rows the same way again."""
+        return f"row_number() OVER (ORDER BY {order})" if self.spark else "row_number() OVER ()"
+
     def lam(self, var: str, body: str) -> str:
         return f"{var} -> {body}" if self.spark else f"lambda {var}: {body}"
 
@@ -245,19 +257,21 @@ def messages_sql(d: Dialect, columns: tuple[str, ...], *, deduplicate: bool) -> 
 
     Duplicate ids are rare, so only they are ranked: a grouping on the id finds them,
     and every other row passes the (cheap) outer join untouched. File order is
-    ``_row`` on Spark and the table's ``rowid`` on DuckDB (insertion order is kept).
-    Without duplicates (the load report counts them) the usable rows are the answer."""
+    ``_row`` on Spark and the table's ``rowid`` on DuckDB (insertion order is kept),
+    and is each message's number ``mn``: the join and the edges work on numbers, not
+    on the ids' strings. Without duplicates the usable rows are the answer."""
+    row = d.row_column
     listed = ", ".join(columns)
     if not deduplicate:
-        return f"SELECT {listed} FROM typed WHERE reject IS NULL"
-    row = "_row" if d.spark else "rowid"
+        return f"SELECT {row} AS mn, {listed} FROM typed WHERE reject IS NULL"
     duplicates = (
         f"SELECT mid, min({row}) AS first_row FROM typed WHERE reject IS NULL "
         "GROUP BY mid HAVING count(*) > 1"
     )
     prefixed = ", ".join(f"t.{c}" for c in columns)
     return (
-        f"SELECT {prefixed} FROM typed t LEFT JOIN ({duplicates}) dup ON dup.mid = t.mid "
+        f"SELECT t.{row} AS mn, {prefixed} FROM typed t "
+        f"LEFT JOIN ({duplicates}) dup ON dup.mid = t.mid "
         f"WHERE t.reject IS NULL AND (dup.mid IS NULL OR dup.first_row = t.{row})"
     )
 
@@ -279,16 +293,16 @@ def texts_sql(d: Dialect, network: Network) -> str:
     Its own table, not a subquery: an engine pushes a filter on the text (its length)
     down into the scan and would then normalise every text twice."""
     originals = " WHERE reshare_of IS NULL" if network.originals_only else ""
-    return f"SELECT mid, aid, ts, {normalised_text(d, 'text')} AS obj FROM msgs{originals}"
+    return f"SELECT mn, mid, aid, ts, {normalised_text(d, 'text')} AS obj FROM msgs{originals}"
 
 
 def tokens_sql(d: Dialect, config: DetectConfig) -> str:
     """co_similar_tweet: each original message's distinct word set and token hashes."""
     words = d.distinct(d.extract_all("obj", WORD_PATTERN))
-    inner = f"SELECT mid, aid, ts, {words} AS toks FROM texts"
+    inner = f"SELECT mn, mid, aid, ts, {words} AS toks FROM texts"
     hashed = d.transform("toks", "w", d.token_hash("w"))
     return (
-        f"SELECT mid, aid, ts, toks, {hashed} AS hs FROM ({inner}) words "
+        f"SELECT mn, mid, aid, ts, toks, {hashed} AS hs FROM ({inner}) words "
         f"WHERE {d.size('toks')} >= {int(config.min_tokens)}"
     )
 
@@ -296,32 +310,32 @@ def tokens_sql(d: Dialect, config: DetectConfig) -> str:
 def keyed_sql(
     d: Dialect, network: Network, config: DetectConfig, source: ColumnKind = ColumnKind.STRING
 ) -> str:
-    """(mid, aid, ts, obj): which object each message offers for matching.
+    """(mn, mid, aid, ts, obj): which object each message offers for matching.
 
     ``source`` is how the input holds the network's column (a list column may arrive
     as a list or as one space-separated string)."""
     originals = " WHERE reshare_of IS NULL" if network.originals_only else ""
     if network.kind is KeyKind.ALL:
-        return "SELECT mid, aid, ts, '' AS obj FROM msgs"
+        return "SELECT mn, mid, aid, ts, '' AS obj FROM msgs"
     if network.kind is KeyKind.TEXT:  # from texts_sql
         shortest = int(config.min_text_length)
-        return "SELECT mid, aid, ts, obj FROM texts" + (
+        return "SELECT mn, mid, aid, ts, obj FROM texts" + (
             f" WHERE length(obj) >= {shortest}" if shortest > 0 else ""
         )
     if network.kind is KeyKind.RESHARE:
-        return "SELECT mid, aid, ts, reshare_of AS obj FROM msgs WHERE reshare_of IS NOT NULL"
+        return "SELECT mn, mid, aid, ts, reshare_of AS obj FROM msgs WHERE reshare_of IS NOT NULL"
     if network.kind is KeyKind.SCALAR:
         column = network.column or ""
         where = f"{column} IS NOT NULL" + (" AND reshare_of IS NULL" if originals else "")
-        return f"SELECT mid, aid, ts, {column} AS obj FROM msgs WHERE {where}"
+        return f"SELECT mn, mid, aid, ts, {column} AS obj FROM msgs WHERE {where}"
     if network.kind is KeyKind.LIST:
         column = network.column or ""
         value = "v"
         if column == "hashtags":  # '#Wahl' and 'wahl' are the same hashtag
             value = "lower(ltrim(v, '#'))"
         return (
-            f"SELECT DISTINCT mid, aid, ts, {value} AS obj FROM ("
-            f"SELECT mid, aid, ts, {d.unnest(_list_values(d, column, source))} AS v "
+            f"SELECT DISTINCT mn, mid, aid, ts, {value} AS obj FROM ("
+            f"SELECT mn, mid, aid, ts, {d.unnest(_list_values(d, column, source))} AS v "
             f"FROM msgs{originals}) vals"
         )
     # SIMILAR: one object per LSH band, "band:h1.h2...": equal iff all rows agree.
@@ -334,23 +348,33 @@ def keyed_sql(
     for band in range(config.minhash_bands):
         parts = [f"CAST({s} AS {d.text_type})" for s in signature[band * rows : (band + 1) * rows]]
         bands.append(f"concat('{band}:', " + ", '.', ".join(parts) + ")")
-    return f"SELECT mid, aid, ts, {d.unnest(d.array(bands))} AS obj FROM tokens"
+    return f"SELECT mn, mid, aid, ts, {d.unnest(d.array(bands))} AS obj FROM tokens"
 
 
-def objects_sql(config: DetectConfig) -> str:
-    """Each object, how many messages offer it and how many accounts posted it.
+def objects_sql(d: Dialect, config: DetectConfig) -> str:
+    """Each object, its number ``oid``, how many messages offer it and how many
+    accounts posted it.
 
     Without an account cap, only "one account or several" matters (one account cannot
     link anyone), and min/max answer that far faster than a distinct count: there
     ``accounts`` is 1 or 2, meaning "two or more"."""
-    if config.max_accounts_per_object is None:
-        return (
-            "SELECT obj, CASE WHEN min(aid) = max(aid) THEN 1 ELSE 2 END AS accounts, "
-            "count(*) AS messages, min(mid) AS sample_message_id FROM keyed GROUP BY obj"
-        )
-    return (
-        "SELECT obj, count(DISTINCT aid) AS accounts, count(*) AS messages, "
+    accounts = (
+        "CASE WHEN min(aid) = max(aid) THEN 1 ELSE 2 END"
+        if config.max_accounts_per_object is None
+        else "count(DISTINCT aid)"
+    )
+    grouped = (
+        f"SELECT obj, {accounts} AS accounts, count(*) AS messages, "
         "min(mid) AS sample_message_id FROM keyed GROUP BY obj"
+    )
+    return f"SELECT {d.numbering('obj')} AS oid, g.* FROM ({grouped}) g"
+
+
+def accounts_sql(d: Dialect) -> str:
+    """Each account with a keyed message and its number ``an``, in the ids' order (so
+    ``an1 < an2`` exactly when ``aid1 < aid2``)."""
+    return (
+        "SELECT aid, row_number() OVER (ORDER BY aid) AS an FROM (SELECT DISTINCT aid FROM keyed) a"
     )
 
 
@@ -360,20 +384,22 @@ def bucket_width(window: float) -> float:
 
 
 def joinable_sql(network: Network, config: DetectConfig) -> str:
-    """Keyed messages worth joining, with their time bucket.
+    """Keyed messages worth joining, as numbers (message, account, object) with their
+    time bucket.
 
     Objects with a single account cannot link anyone and are dropped before the
     join; objects above the account cap are dropped and reported."""
     width = bucket_width(config.window)
-    bucket = f"CAST(floor(k.ts / {width!r}) AS BIGINT) AS bk"
+    fields = f"k.mn, a.an, k.ts, CAST(floor(k.ts / {width!r}) AS BIGINT) AS bk"
+    accounts = "JOIN accounts a ON a.aid = k.aid"
     if network.kind is KeyKind.ALL:
-        return f"SELECT k.mid, k.aid, k.ts, k.obj, {bucket} FROM keyed k"
+        return f"SELECT {fields}, CAST(0 AS BIGINT) AS oid FROM keyed k {accounts}"
     cap = ""
     if config.max_accounts_per_object is not None:
         cap = f" AND o.accounts <= {int(config.max_accounts_per_object)}"
     return (
-        f"SELECT k.mid, k.aid, k.ts, k.obj, {bucket} FROM keyed k "
-        f"JOIN objects o ON k.obj = o.obj WHERE o.accounts >= 2{cap}"
+        f"SELECT {fields}, o.oid FROM keyed k JOIN objects o ON k.obj = o.obj {accounts} "
+        f"WHERE o.accounts >= 2{cap}"
     )
 
 
@@ -395,21 +421,22 @@ def _neighbours(table: str) -> str:
 
 
 def candidate_pairs_sql(network: Network, config: DetectConfig) -> str:
-    """Message pairs of two different accounts on one object within the window.
+    """Message pairs of two different accounts on one object within the window, as
+    numbers: accounts u1 < u2, messages m1, m2, times t1, t2 and the object oid.
 
     Only u1 < u2 is kept: both directed weights come from the same pair set, which
     halves the join. A message pair matching on several objects (two shared URLs,
     several LSH bands) counts once."""
     multi = network.kind in (KeyKind.LIST, KeyKind.SIMILAR)
-    obj = "min(a.obj)" if multi else "a.obj"
+    oid = "min(a.oid)" if multi else "a.oid"
     sql = (
-        f"SELECT a.aid AS u1, b.aid AS u2, a.mid AS m1, b.mid AS m2, a.ts AS t1, b.ts AS t2, "
-        f"{obj} AS obj FROM joinable a JOIN {_neighbours('joinable')} b "
-        f"ON a.obj = b.obj AND a.bk = b.nb "
-        f"WHERE a.aid < b.aid AND abs(a.ts - b.ts) <= {config.window!r}"
+        f"SELECT a.an AS u1, b.an AS u2, a.mn AS m1, b.mn AS m2, a.ts AS t1, b.ts AS t2, "
+        f"{oid} AS oid FROM joinable a JOIN {_neighbours('joinable')} b "
+        f"ON a.oid = b.oid AND a.bk = b.nb "
+        f"WHERE a.an < b.an AND abs(a.ts - b.ts) <= {config.window!r}"
     )
     if multi:
-        sql += " GROUP BY a.aid, b.aid, a.mid, b.mid, a.ts, b.ts"
+        sql += " GROUP BY a.an, b.an, a.mn, b.mn, a.ts, b.ts"
     return sql
 
 
@@ -421,20 +448,38 @@ def similar_pairs_sql(d: Dialect, config: DetectConfig) -> str:
     return (
         f"SELECT c.u1, c.u2, c.m1, c.m2, c.t1, c.t2, "
         f"concat('jaccard ', CAST(round({jaccard}, 3) AS {d.text_type})) AS obj "
-        f"FROM candidates c JOIN tokens x ON x.mid = c.m1 JOIN tokens y ON y.mid = c.m2 "
+        f"FROM candidates c JOIN tokens x ON x.mn = c.m1 JOIN tokens y ON y.mn = c.m2 "
         f"WHERE {jaccard} >= {config.similarity_threshold!r}"
     )
 
 
 def edges_sql(config: DetectConfig) -> str:
-    """Directed edges with the toolkit's weight: A->B counts A's messages B matched."""
+    """Directed edges with the toolkit's weight: A->B counts A's messages B matched.
+
+    Counted on numbers: the distinct (u1, u2, m1) are A's matched messages, and the
+    account names are looked up for the edges only."""
+    directed = (
+        "SELECT u1 AS x, u2 AS y, count(*) AS weight FROM "
+        "(SELECT DISTINCT u1, u2, m1 FROM pair_numbers) d1 GROUP BY u1, u2 UNION ALL "
+        "SELECT u2 AS x, u1 AS y, count(*) AS weight FROM "
+        "(SELECT DISTINCT u1, u2, m2 FROM pair_numbers) d2 GROUP BY u1, u2"
+    )
     return (
-        "SELECT user_1, user_2, weight FROM ("
-        "SELECT u1 AS user_1, u2 AS user_2, count(DISTINCT m1) AS weight "
-        "FROM pairs GROUP BY u1, u2 UNION ALL "
-        "SELECT u2 AS user_1, u1 AS user_2, count(DISTINCT m2) AS weight "
-        "FROM pairs GROUP BY u1, u2"
-        f") directed WHERE weight >= {int(config.min_weight)}"
+        f"SELECT a.aid AS user_1, b.aid AS user_2, w.weight FROM ({directed}) w "
+        "JOIN accounts a ON a.an = w.x JOIN accounts b ON b.an = w.y "
+        f"WHERE w.weight >= {int(config.min_weight)}"
+    )
+
+
+def pairs_sql(network: Network) -> str:
+    """The matched pairs with ids and objects again (u1, u2, m1, m2, t1, t2, obj), for
+    the evidence and the cases: only a full run needs them."""
+    obj = "p.obj" if network.kind is KeyKind.SIMILAR else "coalesce(o.obj, '')"
+    objects = "" if network.kind is KeyKind.SIMILAR else " LEFT JOIN objects o ON o.oid = p.oid"
+    return (
+        f"SELECT a.aid AS u1, b.aid AS u2, x.mid AS m1, y.mid AS m2, p.t1, p.t2, {obj} AS obj "
+        "FROM pair_numbers p JOIN accounts a ON a.an = p.u1 JOIN accounts b ON b.an = p.u2 "
+        f"JOIN msgs x ON x.mn = p.m1 JOIN msgs y ON y.mn = p.m2{objects}"
     )
 
 
