@@ -26,6 +26,10 @@ PARQUET_SUFFIXES = (".parquet", ".pq")
 
 class Engine(Protocol):
     dialect: Dialect
+    # The column numbering input rows in file order (set by load), and whether the
+    # typed input is left a view over the file instead of copied into a table.
+    row_column: str
+    streams_input: bool
 
     def load(self, path: Path, fmt: InputFormat, *, encoding: str) -> dict[str, ColumnKind]:
         """Expose the file as view ``raw``; Spark adds a ``_row`` file-order column."""
@@ -110,15 +114,26 @@ class DuckDBEngine:
         self.con.execute("SET TimeZone = 'UTC'")
         self._path = Path("input")
         self._lenient_source: str | None = None
+        self.row_column = "rowid"
+        self.streams_input = False
 
     def load(self, path: Path, fmt: InputFormat, *, encoding: str) -> dict[str, ColumnKind]:
         self._path = path
         literal = DUCKDB.string(str(path))
-        # No row numbers: the typed table keeps the file's order (DuckDB preserves
-        # insertion order), so its rowid says which of two duplicate ids came first.
+        # A Parquet file is read where it lies (columns on demand, compressed): no
+        # copy of the input spills, which keeps inputs far above memory in bounds.
+        # Other inputs are copied once into the typed table, whose rowid keeps the
+        # file's order (DuckDB preserves insertion order) for duplicate ids.
+        self.row_column, self.streams_input = "rowid", False
         if input_kind(path) == "parquet":
-            target = path / "*.parquet" if path.is_dir() else path
-            source = f"SELECT * FROM read_parquet({DUCKDB.string(str(target))})"
+            if path.is_dir():
+                source = f"SELECT * FROM read_parquet({DUCKDB.string(str(path / '*.parquet'))})"
+            else:
+                source = (
+                    "SELECT * EXCLUDE (file_row_number), file_row_number AS _row "
+                    f"FROM read_parquet({literal}, file_row_number = true)"
+                )
+                self.row_column, self.streams_input = "_row", True
             self._lenient_source = None
         else:
             # The strict reader is the parallel one (several times faster); a file it
@@ -199,6 +214,8 @@ class SparkEngine:
     (``local[2]`` by default; point ``master`` at a cluster for big data)."""
 
     dialect = SPARK
+    row_column = "_row"
+    streams_input = False  # created tables are lazy and cached anyway
 
     def __init__(self, *, session: Any = None, master: str = "local[2]") -> None:
         if session is None:

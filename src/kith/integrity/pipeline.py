@@ -214,15 +214,19 @@ def build_edges(
             code="missing-columns",
         )
     keep = needed_columns(config)
-    engine.create("typed", sql.typed_sql(d, sources, kinds, keep=keep))
+    typed = sql.typed_sql(d, sources, kinds, keep=keep, row=engine.row_column)
+    if engine.streams_input:  # a Parquet file: read it again rather than copy it
+        engine.view("typed", typed)
+    else:
+        engine.create("typed", typed)
     report = _load_report(engine, tuple(sorted(sources)))
     report.check(max_reject_fraction=config.max_reject_fraction)
     duplicates = report.rejects.get(Reject.DUPLICATE_MESSAGE_ID.value, 0)
     columns = sql.message_columns(keep)
     if duplicates:
-        engine.create("msgs", sql.messages_sql(d, columns, deduplicate=True))
+        engine.create("msgs", sql.messages_sql(columns, deduplicate=True, row=engine.row_column))
     else:  # the usual case: no copy, the usable rows as they are
-        engine.view("msgs", sql.messages_sql(d, columns, deduplicate=False))
+        engine.view("msgs", sql.messages_sql(columns, deduplicate=False, row=engine.row_column))
     if stage is not None:
         stage("load")
 

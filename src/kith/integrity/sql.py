@@ -69,12 +69,6 @@ class Dialect:
             return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
         return "'" + value.replace("'", "''") + "'"
 
-    @property
-    def row_column(self) -> str:
-        """A unique number per input row in file order: Spark's ``_row`` column, the
-        typed table's ``rowid`` in DuckDB (which keeps insertion order)."""
-        return "_row" if self.spark else "rowid"
-
     def numbering(self, order: str) -> str:
         """Distinct whole numbers for the rows of a result, from 1. DuckDB numbers a
         finished table in storage order (nothing to sort); Spark sorts by ``order``
@@ -202,12 +196,14 @@ def typed_sql(
     kinds: dict[str, ColumnKind],
     *,
     keep: frozenset[str] = frozenset(OPTIONAL_COLUMNS),
+    row: str = "rowid",
 ) -> str:
     """Every raw row, typed, with the reason it is rejected (NULL when usable).
 
     Columns: mid, aid, ts, then the :data:`OPTIONAL_COLUMNS` in ``keep`` (NULL when
-    the input lacks one), then ``reject``; Spark adds ``_row`` (file order), which
-    DuckDB's table keeps as its ``rowid``. Raw columns not asked for are never read."""
+    the input lacks one), then ``reject``. ``row`` numbers the rows in file order:
+    ``_row`` is carried from ``raw``; ``rowid`` is a DuckDB table's own (it keeps
+    insertion order). Raw columns not asked for are never read."""
     t = d.text_type
 
     def col(name: str) -> str:
@@ -233,7 +229,7 @@ def typed_sql(
         f"{_timestamp(d, col('timestamp'), kind('timestamp'))} AS ts",
         *(f"{optional(name)} AS {name}" for name in OPTIONAL_COLUMNS if name in keep),
     ]
-    if d.spark:
+    if row == "_row":
         fields.insert(0, "_row")
     reject = (
         "CASE "
@@ -252,15 +248,14 @@ def message_columns(keep: frozenset[str]) -> tuple[str, ...]:
     return ("mid", "aid", "ts", *(c for c in OPTIONAL_COLUMNS if c in keep))
 
 
-def messages_sql(d: Dialect, columns: tuple[str, ...], *, deduplicate: bool) -> str:
+def messages_sql(columns: tuple[str, ...], *, deduplicate: bool, row: str = "rowid") -> str:
     """Usable rows, first occurrence of each message id (the toolkit keeps the first).
 
     Duplicate ids are rare, so only they are ranked: a grouping on the id finds them,
     and every other row passes the (cheap) outer join untouched. File order is
-    ``_row`` on Spark and the table's ``rowid`` on DuckDB (insertion order is kept),
-    and is each message's number ``mn``: the join and the edges work on numbers, not
-    on the ids' strings. Without duplicates the usable rows are the answer."""
-    row = d.row_column
+    ``row`` (see :func:`typed_sql`), which is also each message's number ``mn``: the
+    join and the edges work on numbers, not on the ids' strings. Without duplicates
+    the usable rows are the answer."""
     listed = ", ".join(columns)
     if not deduplicate:
         return f"SELECT {row} AS mn, {listed} FROM typed WHERE reject IS NULL"
@@ -293,16 +288,16 @@ def texts_sql(d: Dialect, network: Network) -> str:
     Its own table, not a subquery: an engine pushes a filter on the text (its length)
     down into the scan and would then normalise every text twice."""
     originals = " WHERE reshare_of IS NULL" if network.originals_only else ""
-    return f"SELECT mn, mid, aid, ts, {normalised_text(d, 'text')} AS obj FROM msgs{originals}"
+    return f"SELECT mn, aid, ts, {normalised_text(d, 'text')} AS obj FROM msgs{originals}"
 
 
 def tokens_sql(d: Dialect, config: DetectConfig) -> str:
     """co_similar_tweet: each original message's distinct word set and token hashes."""
     words = d.distinct(d.extract_all("obj", WORD_PATTERN))
-    inner = f"SELECT mn, mid, aid, ts, {words} AS toks FROM texts"
+    inner = f"SELECT mn, aid, ts, {words} AS toks FROM texts"
     hashed = d.transform("toks", "w", d.token_hash("w"))
     return (
-        f"SELECT mn, mid, aid, ts, toks, {hashed} AS hs FROM ({inner}) words "
+        f"SELECT mn, aid, ts, toks, {hashed} AS hs FROM ({inner}) words "
         f"WHERE {d.size('toks')} >= {int(config.min_tokens)}"
     )
 
@@ -310,32 +305,33 @@ def tokens_sql(d: Dialect, config: DetectConfig) -> str:
 def keyed_sql(
     d: Dialect, network: Network, config: DetectConfig, source: ColumnKind = ColumnKind.STRING
 ) -> str:
-    """(mn, mid, aid, ts, obj): which object each message offers for matching.
+    """(mn, aid, ts, obj): which object each message offers for matching, by the
+    message's number ``mn`` (the id strings stay in ``msgs``).
 
     ``source`` is how the input holds the network's column (a list column may arrive
     as a list or as one space-separated string)."""
     originals = " WHERE reshare_of IS NULL" if network.originals_only else ""
     if network.kind is KeyKind.ALL:
-        return "SELECT mn, mid, aid, ts, '' AS obj FROM msgs"
+        return "SELECT mn, aid, ts, '' AS obj FROM msgs"
     if network.kind is KeyKind.TEXT:  # from texts_sql
         shortest = int(config.min_text_length)
-        return "SELECT mn, mid, aid, ts, obj FROM texts" + (
+        return "SELECT mn, aid, ts, obj FROM texts" + (
             f" WHERE length(obj) >= {shortest}" if shortest > 0 else ""
         )
     if network.kind is KeyKind.RESHARE:
-        return "SELECT mn, mid, aid, ts, reshare_of AS obj FROM msgs WHERE reshare_of IS NOT NULL"
+        return "SELECT mn, aid, ts, reshare_of AS obj FROM msgs WHERE reshare_of IS NOT NULL"
     if network.kind is KeyKind.SCALAR:
         column = network.column or ""
         where = f"{column} IS NOT NULL" + (" AND reshare_of IS NULL" if originals else "")
-        return f"SELECT mn, mid, aid, ts, {column} AS obj FROM msgs WHERE {where}"
+        return f"SELECT mn, aid, ts, {column} AS obj FROM msgs WHERE {where}"
     if network.kind is KeyKind.LIST:
         column = network.column or ""
         value = "v"
         if column == "hashtags":  # '#Wahl' and 'wahl' are the same hashtag
             value = "lower(ltrim(v, '#'))"
         return (
-            f"SELECT DISTINCT mn, mid, aid, ts, {value} AS obj FROM ("
-            f"SELECT mn, mid, aid, ts, {d.unnest(_list_values(d, column, source))} AS v "
+            f"SELECT DISTINCT mn, aid, ts, {value} AS obj FROM ("
+            f"SELECT mn, aid, ts, {d.unnest(_list_values(d, column, source))} AS v "
             f"FROM msgs{originals}) vals"
         )
     # SIMILAR: one object per LSH band, "band:h1.h2...": equal iff all rows agree.
@@ -348,12 +344,12 @@ def keyed_sql(
     for band in range(config.minhash_bands):
         parts = [f"CAST({s} AS {d.text_type})" for s in signature[band * rows : (band + 1) * rows]]
         bands.append(f"concat('{band}:', " + ", '.', ".join(parts) + ")")
-    return f"SELECT mn, mid, aid, ts, {d.unnest(d.array(bands))} AS obj FROM tokens"
+    return f"SELECT mn, aid, ts, {d.unnest(d.array(bands))} AS obj FROM tokens"
 
 
 def objects_sql(d: Dialect, config: DetectConfig) -> str:
     """Each object, its number ``oid``, how many messages offer it and how many
-    accounts posted it.
+    accounts posted it, and its first message (in file order) as a sample.
 
     Without an account cap, only "one account or several" matters (one account cannot
     link anyone), and min/max answer that far faster than a distinct count: there
@@ -365,7 +361,7 @@ def objects_sql(d: Dialect, config: DetectConfig) -> str:
     )
     grouped = (
         f"SELECT obj, {accounts} AS accounts, count(*) AS messages, "
-        "min(mid) AS sample_message_id FROM keyed GROUP BY obj"
+        "min(mn) AS sample_mn FROM keyed GROUP BY obj"
     )
     return f"SELECT {d.numbering('obj')} AS oid, g.* FROM ({grouped}) g"
 
@@ -407,8 +403,8 @@ def capped_sql(d: Dialect, config: DetectConfig, *, with_text: bool = True) -> s
     cap = config.max_accounts_per_object
     text = "m.text" if with_text else f"CAST(NULL AS {d.text_type})"
     return (
-        "SELECT o.obj AS object, o.accounts, o.messages, o.sample_message_id, "
-        f"{text} AS sample_text FROM objects o LEFT JOIN msgs m ON m.mid = o.sample_message_id "
+        "SELECT o.obj AS object, o.accounts, o.messages, m.mid AS sample_message_id, "
+        f"{text} AS sample_text FROM objects o LEFT JOIN msgs m ON m.mn = o.sample_mn "
         f"WHERE o.accounts > {int(cap) if cap is not None else 0} "
         "ORDER BY o.accounts DESC, o.obj"
     )
