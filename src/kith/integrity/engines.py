@@ -43,6 +43,10 @@ class Engine(Protocol):
         """Name ``sql`` without materialising it: for cheap filters read a few times."""
         ...
 
+    def append(self, name: str, sql: str) -> None:
+        """Add the rows of ``sql`` to table ``name`` (made by :meth:`create`)."""
+        ...
+
     def arrow(self, sql: str) -> pa.Table: ...
 
     def rows(self, sql: str) -> list[dict[str, Any]]:
@@ -174,6 +178,9 @@ class DuckDBEngine:
     def view(self, name: str, sql: str) -> None:
         self.con.execute(f"CREATE OR REPLACE VIEW {name} AS {sql}")
 
+    def append(self, name: str, sql: str) -> None:
+        self.con.execute(f"INSERT INTO {name} {sql}")
+
     def arrow(self, sql: str) -> pa.Table:
         return self.con.sql(sql).to_arrow_table()
 
@@ -261,6 +268,11 @@ class SparkEngine:
 
     def view(self, name: str, sql: str) -> None:
         self.spark.sql(sql).createOrReplaceTempView(name)
+
+    def append(self, name: str, sql: str) -> None:
+        frame = self.spark.table(name).unionByName(self.spark.sql(sql)).cache()
+        self._cached.append(frame)
+        frame.createOrReplaceTempView(name)
 
     def arrow(self, sql: str) -> pa.Table:
         return self.spark.sql(sql).toArrow()

@@ -101,6 +101,10 @@ class DetectConfig:
     max_cluster_edges: int = 2_000_000
     # Engine resources: DuckDB spills to temp_directory beyond memory_limit.
     memory_limit: str = "4GB"
+    # The windowed join runs over time-bucket ranges, one after another, so that its
+    # hash table stays within memory (a match needs neighbouring buckets only, so
+    # the result is the same). None: as many as memory_limit asks for (DuckDB).
+    join_chunks: int | None = None
     threads: int | None = None
     max_reject_fraction: float = 0.05
 
@@ -113,6 +117,8 @@ class DetectConfig:
             raise InvalidInput("similarity_threshold must be in (0, 1]", field="threshold")
         if self.min_weight < 1 or self.evidence_per_edge < 1:
             raise InvalidInput("min_weight and evidence_per_edge must be >= 1")
+        if self.join_chunks is not None and self.join_chunks < 1:
+            raise InvalidInput("join_chunks must be at least 1")
         if not 0.0 <= self.max_reject_fraction <= 1.0:
             raise InvalidInput("max_reject_fraction must be in [0, 1]")
 

@@ -246,11 +246,13 @@ def build_edges(
     if stage is not None:
         stage("keys")
 
+    pairs_table = "candidates" if network.kind is KeyKind.SIMILAR else "pair_numbers"
+    ranges = _bucket_ranges(engine, config)
+    engine.create(pairs_table, sql.candidate_pairs_sql(network, config, ranges[0]))
+    for buckets in ranges[1:]:
+        engine.append(pairs_table, sql.candidate_pairs_sql(network, config, buckets))
     if network.kind is KeyKind.SIMILAR:
-        engine.create("candidates", sql.candidate_pairs_sql(network, config))
         engine.create("pair_numbers", sql.similar_pairs_sql(d, config))
-    else:
-        engine.create("pair_numbers", sql.candidate_pairs_sql(network, config))
     if stage is not None:
         stage("join")
     engine.create("edges", sql.edges_sql(config))
@@ -261,6 +263,43 @@ def build_edges(
         capped_query += " LIMIT 0"
     engine.create("capped", capped_query)
     return report
+
+
+# Rows of ``joinable`` one chunk of the join may hold per GB of memory_limit: its hash
+# table and the replicated neighbours take ~100-150 bytes a row, so this leaves room
+# for the rest of the plan. Below it, the join runs in one piece.
+JOIN_ROWS_PER_GB = 4_000_000
+
+
+def _bucket_ranges(engine: Engine, config: DetectConfig) -> list[tuple[int, int] | None]:
+    """The time-bucket ranges the windowed join runs over, one after another: a single
+    ``None`` (all at once) unless the join would not fit in memory (DuckDB only;
+    Spark partitions the join itself)."""
+    if engine.dialect.spark:
+        return [None]
+    chunks = config.join_chunks
+    stats = engine.rows("SELECT count(*) AS n, min(bk) AS lo, max(bk) AS hi FROM joinable")[0]
+    if chunks is None:
+        rows_fit = max(int(_gigabytes(config.memory_limit) * JOIN_ROWS_PER_GB), 1)
+        chunks = -(-int(stats["n"]) // rows_fit)
+    if chunks <= 1 or stats["lo"] is None:
+        return [None]
+    lo, hi = int(stats["lo"]), int(stats["hi"])
+    step = -(-(hi - lo + 1) // chunks)
+    return [(start, min(start + step - 1, hi)) for start in range(lo, hi + 1, step)]
+
+
+def _gigabytes(limit: str) -> float:
+    """DuckDB's memory_limit ("4GB", "512MB", "2GiB") in GB; 4 when unreadable."""
+    text = limit.strip().upper().replace("IB", "B")
+    units = {"KB": 1e-6, "MB": 1e-3, "GB": 1.0, "TB": 1e3, "B": 1e-9}
+    for unit, scale in units.items():
+        if text.endswith(unit):
+            try:
+                return float(text[: -len(unit)]) * scale
+            except ValueError:
+                break
+    return 4.0
 
 
 def needed_columns(config: DetectConfig) -> frozenset[str]:

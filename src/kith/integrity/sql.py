@@ -416,18 +416,27 @@ def _neighbours(table: str) -> str:
     )
 
 
-def candidate_pairs_sql(network: Network, config: DetectConfig) -> str:
+def candidate_pairs_sql(
+    network: Network, config: DetectConfig, buckets: tuple[int, int] | None = None
+) -> str:
     """Message pairs of two different accounts on one object within the window, as
     numbers: accounts u1 < u2, messages m1, m2, times t1, t2 and the object oid.
 
     Only u1 < u2 is kept: both directed weights come from the same pair set, which
     halves the join. A message pair matching on several objects (two shared URLs,
-    several LSH bands) counts once."""
+    several LSH bands) counts once. With ``buckets`` (first, last), only the pairs
+    whose first message lies in those time buckets: the union over ranges that
+    cover every bucket once is the whole set."""
     multi = network.kind in (KeyKind.LIST, KeyKind.SIMILAR)
     oid = "min(a.oid)" if multi else "a.oid"
+    a, b = "joinable", "joinable"
+    if buckets is not None:
+        first, last = int(buckets[0]), int(buckets[1])
+        a = f"(SELECT * FROM joinable WHERE bk BETWEEN {first} AND {last})"
+        b = f"(SELECT * FROM joinable WHERE bk BETWEEN {first - 1} AND {last + 1})"
     sql = (
         f"SELECT a.an AS u1, b.an AS u2, a.mn AS m1, b.mn AS m2, a.ts AS t1, b.ts AS t2, "
-        f"{oid} AS oid FROM joinable a JOIN {_neighbours('joinable')} b "
+        f"{oid} AS oid FROM {a} a JOIN {_neighbours(b)} b "
         f"ON a.oid = b.oid AND a.bk = b.nb "
         f"WHERE a.an < b.an AND abs(a.ts - b.ts) <= {config.window!r}"
     )
