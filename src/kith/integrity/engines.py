@@ -47,6 +47,10 @@ class Engine(Protocol):
         """Add the rows of ``sql`` to table ``name`` (made by :meth:`create`)."""
         ...
 
+    def drop(self, name: str) -> None:
+        """Free a table no later step reads (DuckDB would otherwise keep it, spilled)."""
+        ...
+
     def arrow(self, sql: str) -> pa.Table: ...
 
     def rows(self, sql: str) -> list[dict[str, Any]]:
@@ -181,6 +185,9 @@ class DuckDBEngine:
     def append(self, name: str, sql: str) -> None:
         self.con.execute(f"INSERT INTO {name} {sql}")
 
+    def drop(self, name: str) -> None:
+        self.con.execute(f"DROP TABLE IF EXISTS {name}")
+
     def arrow(self, sql: str) -> pa.Table:
         return self.con.sql(sql).to_arrow_table()
 
@@ -268,6 +275,9 @@ class SparkEngine:
 
     def view(self, name: str, sql: str) -> None:
         self.spark.sql(sql).createOrReplaceTempView(name)
+
+    def drop(self, name: str) -> None:
+        pass  # a cached frame is dropped with the session; later frames may still read it
 
     def append(self, name: str, sql: str) -> None:
         frame = self.spark.table(name).unionByName(self.spark.sql(sql)).cache()

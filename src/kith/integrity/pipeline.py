@@ -243,6 +243,7 @@ def build_edges(
     engine.create("objects", sql.objects_sql(d, config))
     engine.create("accounts", sql.accounts_sql(d))
     engine.create("joinable", sql.joinable_sql(network, config))
+    engine.drop("keyed")  # all later steps read joinable, objects and accounts
     if stage is not None:
         stage("keys")
 
@@ -361,7 +362,7 @@ def _counts(engine: Engine, *, similar: bool) -> dict[str, int]:
     """The summary's sizes, in one query (one Spark job)."""
     pairs = "candidates" if similar else "pair_numbers"
     query = (
-        "SELECT 'keyed_messages' AS k, count(*) AS n FROM keyed "
+        "SELECT 'keyed_messages' AS k, coalesce(sum(messages), 0) AS n FROM objects "
         "UNION ALL SELECT 'objects' AS k, count(*) AS n FROM objects "
         "UNION ALL SELECT 'capped_objects' AS k, count(*) AS n FROM capped "
         f"UNION ALL SELECT 'candidate_pairs' AS k, count(*) AS n FROM {pairs} "
