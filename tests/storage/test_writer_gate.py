@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import threading
 from pathlib import Path
 
@@ -76,3 +77,37 @@ def test_concurrent_read_modify_writes_lose_nothing(engine: Engine) -> None:
 def test_postgres_and_memory_engines_have_no_gate() -> None:
     assert writer_gate(make_engine("sqlite://")) is None
     assert writer_gate(make_engine("postgresql://postgres@127.0.0.1:5432/nothing")) is None
+
+
+def test_two_processes_sharing_a_database_take_turns(engine: Engine, tmp_path: Path) -> None:
+    """Two engines on one file stand for two server processes: each has its own lock,
+    and the advisory file lock beside the database orders them."""
+    other = make_engine(f"sqlite:///{tmp_path / 'gate.db'}", sqlite_synchronous="NORMAL")
+    mine, theirs = writer_gate(engine), writer_gate(other)
+    assert mine is not None
+    assert theirs is not None
+    assert (tmp_path / "gate.db-writer").exists()
+    with Session(engine) as db:
+        db.execute(text("UPDATE counter SET n = n + 1"))  # this "process" holds the gate
+        # Held for every other process too:
+        with (tmp_path / "gate.db-writer").open("rb") as probe, pytest.raises(BlockingIOError):
+            fcntl.flock(probe, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        waited = threading.Event()
+
+        def write_elsewhere() -> None:
+            with Session(other) as elsewhere:
+                elsewhere.execute(text("UPDATE counter SET n = n + 10"))
+                waited.set()
+                elsewhere.commit()
+
+        writer = threading.Thread(target=write_elsewhere)
+        writer.start()
+        assert not waited.wait(0.3)  # the other process waits for the gate...
+        db.commit()
+        writer.join(5)
+        assert waited.is_set()  # ...and goes on as soon as it is given back
+    with Session(other) as db:
+        assert db.execute(text("SELECT n FROM counter")).scalar_one() == 11
+    assert not mine.taken
+    assert not theirs.taken
+    other.dispose()

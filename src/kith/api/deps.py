@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from kith.accounts.access import authenticate_token
 from kith.accounts.models import AuthSession, User
@@ -33,18 +34,34 @@ class AppState:
     events: InboxEvents
 
 
-def get_state(request: Request) -> AppState:
+# Dependencies that do no I/O are ``async def``: FastAPI runs every plain ``def``
+# dependency in the thread pool, and each such hop costs CPU and, under load, a wait.
+
+
+async def get_state(request: Request) -> AppState:
+    return state_of(request)
+
+
+def state_of(request: Request) -> AppState:
     state: AppState = request.app.state.kith
     return state
 
 
-def get_db(request: Request) -> Iterator[Session]:
-    with get_state(request).database.session() as session:
+async def get_db(request: Request) -> AsyncIterator[Session]:
+    """A session for the request. Opening one does no I/O (it connects on first use);
+    closing one that still holds a transaction rolls it back, in the thread pool."""
+    session = state_of(request).database.sessionmaker()
+    try:
         yield session
+    finally:
+        if session.in_transaction():
+            await run_in_threadpool(session.close)
+        else:
+            session.close()
 
 
-def get_now(request: Request) -> datetime:
-    return get_state(request).clock.now()
+async def get_now(request: Request) -> datetime:
+    return state_of(request).clock.now()
 
 
 def client_address(request: Request) -> str:
@@ -80,7 +97,7 @@ def get_auth(
     return Authenticated(user, session)
 
 
-def get_user(auth: Annotated[Authenticated, Depends(get_auth)]) -> User:
+async def get_user(auth: Annotated[Authenticated, Depends(get_auth)]) -> User:
     return auth.user
 
 

@@ -294,7 +294,9 @@ def _check_plausible(
     accuracy_m: float,
     recorded_at: datetime,
     now: datetime,
-) -> None:
+) -> tuple[Presence | None, bool]:
+    """Raise on an implausible update; else return the stored presence and whether it
+    was read (it is needed only when no exact fix is in memory)."""
     check_coordinates(lat, lon)
     if recorded_at > now + FUTURE_TOLERANCE:
         raise InvalidInput(
@@ -307,6 +309,7 @@ def _check_plausible(
             code="implausible-location",
         )
     previous = live.get(user.id, now=now)
+    stored = None
     if previous is not None:
         seconds = abs((recorded_at - previous.recorded_at).total_seconds())
         slack = max(100.0, accuracy_m, previous.accuracy_m)
@@ -314,7 +317,7 @@ def _check_plausible(
     else:
         stored = db.get(Presence, user.id)
         if stored is None:
-            return
+            return None, True
         seconds = abs((recorded_at - stored.recorded_at).total_seconds()) + 60
         slack = max(100.0, accuracy_m) + 2 * cell_radius_m(stored.cell)
         origin = center(stored.cell)
@@ -324,6 +327,7 @@ def _check_plausible(
             field="lat",
             code="implausible-location",
         )
+    return stored, previous is None
 
 
 @dataclass(frozen=True, slots=True)
@@ -348,9 +352,10 @@ def do_update_location(
     accuracy = float(accuracy_m) if accuracy_m is not None else 0.0
     if not 0.0 <= accuracy <= 100_000.0:
         raise InvalidInput("accuracy_m must be between 0 and 100000", field="accuracy_m")
-    _check_plausible(db, live, user, lat, lon, accuracy, recorded_at, now)
+    stored, read = _check_plausible(db, live, user, lat, lon, accuracy, recorded_at, now)
     settings = ensure_settings(db, user.id)
-    stored = db.get(Presence, user.id)
+    if not read:
+        stored = db.get(Presence, user.id)
     if stored is not None and recorded_at <= stored.recorded_at:
         # An older fix arriving late (OwnTracks queues offline): history only.
         _keep_history(db, settings, user.id, lat, lon, recorded_at)
@@ -373,7 +378,7 @@ def do_update_location(
     else:
         stored.cell, stored.recorded_at = cell, minute
     db.flush()
-    notified = run_matching(db, user.id, live, now=now)
+    notified = run_matching(db, user.id, live, now=now, own_book=book)
     db.commit()
     return LocationOutcome(cell, notified)
 

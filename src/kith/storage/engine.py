@@ -15,15 +15,22 @@ previous one commits; SQLite's own timeout still arbitrates between processes.
 from __future__ import annotations
 
 import threading
+import time
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from kith.config import Settings
+
+try:
+    import fcntl
+except ImportError:  # not on POSIX: the gate orders this process's writers only
+    fcntl = None  # type: ignore[assignment]
 
 
 def normalise_url(url: str) -> str:
@@ -39,24 +46,32 @@ POOL_SIZE = 20
 POOL_OVERFLOW = 20
 
 
+# A writer of another process holds the gate for a few milliseconds; look this often.
+CROSS_PROCESS_POLL_SECONDS = 0.0005
 _WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE", "CREATE", "DROP", "ALTER")
 _HELD = "kith_writer_gate"
 
 
 class WriterGate:
-    """One writing transaction at a time per process, in the order they ask.
+    """One writing transaction at a time, in the order they ask, woken at once.
 
     A connection takes the gate just before its first write statement (where pysqlite
     begins the transaction) and gives it back when the transaction ends: commit,
-    rollback, or the connection going back to the pool or being invalidated. A gate
-    not given within ``timeout`` seconds is bypassed, so a leak slows writers down to
-    SQLite's own locking instead of stopping them.
+    rollback, or the connection going back to the pool or being invalidated. Threads of
+    one process queue on a lock; with ``lock_file``, processes sharing the database
+    also take an advisory ``flock`` on it (the kernel drops it if a process dies). A
+    gate not taken within ``timeout`` seconds is bypassed, so a leak slows writers down
+    to SQLite's own locking instead of stopping them.
     """
 
-    def __init__(self, engine: Engine, timeout: float = 10.0) -> None:
+    def __init__(self, engine: Engine, timeout: float = 10.0, lock_file: Path | None = None):
         _GATES[engine] = self
         self._lock = threading.Lock()
         self._timeout = timeout
+        self._file = None
+        if lock_file is not None and fcntl is not None:
+            self._file = lock_file.open("a+b")  # never written; closed with the engine
+            weakref.finalize(engine, self._file.close)
         event.listen(engine, "before_cursor_execute", self._before_execute)
         event.listen(engine, "commit", self._end)
         event.listen(engine, "rollback", self._end)
@@ -68,10 +83,23 @@ class WriterGate:
     def _before_execute(self, conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         if _HELD in conn.info or not statement.lstrip()[:7].upper().startswith(_WRITES):
             return
-        if self._lock.acquire(timeout=self._timeout):
-            conn.info[_HELD] = True
-        else:
-            conn.info[_HELD] = False  # bypassed: nothing to give back
+        conn.info[_HELD] = self._take()  # False: bypassed, nothing to give back
+
+    def _take(self) -> bool:
+        deadline = time.monotonic() + self._timeout
+        if not self._lock.acquire(timeout=self._timeout):
+            return False
+        if self._file is None or fcntl is None:
+            return True
+        while True:  # one thread per process polls here; the others wait on the lock
+            try:
+                fcntl.flock(self._file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return True
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    self._lock.release()
+                    return False
+                time.sleep(CROSS_PROCESS_POLL_SECONDS)
 
     def _end(self, conn: Any) -> None:
         self._give_back(conn.info)
@@ -85,7 +113,14 @@ class WriterGate:
 
     def _give_back(self, info: dict[Any, Any]) -> None:
         if info.pop(_HELD, False):
+            if self._file is not None and fcntl is not None:
+                fcntl.flock(self._file, fcntl.LOCK_UN)
             self._lock.release()
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
 
     @property
     def taken(self) -> bool:
@@ -121,8 +156,9 @@ def make_engine(url: str, *, sqlite_synchronous: str = "FULL") -> Engine:
             cursor.close()
 
         event.listen(engine, "connect", pragmas)
-        if not in_memory:
-            WriterGate(engine)
+        database = engine.url.database
+        if not in_memory and database:
+            WriterGate(engine, lock_file=Path(database).with_name(Path(database).name + "-writer"))
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW)
 
@@ -145,3 +181,6 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        gate = writer_gate(self.engine)
+        if gate is not None:
+            gate.close()
