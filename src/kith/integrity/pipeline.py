@@ -239,11 +239,18 @@ def build_edges(
     if network.kind is KeyKind.SIMILAR:
         engine.create("tokens", sql.tokens_sql(d, config))
     source = kinds[sources[needed]] if needed is not None else sql.ColumnKind.STRING
-    engine.create("keyed", sql.keyed_sql(d, network, config, source))
+    # A plain filter of msgs is not worth a copy (objects, accounts and joinable read
+    # it once each); normalised texts, split lists and LSH bands are.
+    keyed_is_view = network.kind in (KeyKind.ALL, KeyKind.RESHARE, KeyKind.SCALAR)
+    if keyed_is_view:
+        engine.view("keyed", sql.keyed_sql(d, network, config, source))
+    else:
+        engine.create("keyed", sql.keyed_sql(d, network, config, source))
     engine.create("objects", sql.objects_sql(d, config))
     engine.create("accounts", sql.accounts_sql(d))
     engine.create("joinable", sql.joinable_sql(network, config))
-    engine.drop("keyed")  # all later steps read joinable, objects and accounts
+    if not keyed_is_view:
+        engine.drop("keyed")  # all later steps read joinable, objects and accounts
     if stage is not None:
         stage("keys")
 
