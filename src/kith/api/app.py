@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -101,3 +102,16 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(NulInUrlRefusal)
     return app
+
+
+def serving_app(settings: Settings) -> FastAPI:
+    """The app for a long-running server process.
+
+    Start-up leaves about 160,000 objects (modules, classes, routes, the app) that live as
+    long as the process. A full garbage collection walks all of them, 50-150 ms during
+    which no request in the process moves; under load such pauses were the slowest alert
+    deliveries. ``gc.freeze()`` takes them out of every later collection."""
+    application = create_app(settings)
+    gc.collect()
+    gc.freeze()
+    return application

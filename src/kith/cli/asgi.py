@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from kith.api.app import create_app
+from kith.api.app import serving_app
 from kith.config import get_settings
 
 
 def app() -> FastAPI:
-    return create_app(get_settings())
+    return serving_app(get_settings())

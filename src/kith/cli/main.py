@@ -85,9 +85,9 @@ def serve(
             log_level="info",
         )
     else:
-        from kith.api.app import create_app
+        from kith.api.app import serving_app
 
-        uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+        uvicorn.run(serving_app(settings), host=host, port=port, log_level="info")
 
 
 @app.command()
