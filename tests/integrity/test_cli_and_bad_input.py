@@ -246,3 +246,10 @@ def test_the_kith_command_runs_detect_without_the_typer_app(tmp_path: Path) -> N
     assert bad.returncode == 2
     assert "Error: the window must be" in bad.stderr
     assert "Traceback" not in bad.stderr
+
+
+def test_running_out_of_memory_is_a_clear_error(tmp_path: Path) -> None:
+    source = csv(tmp_path / "in.csv", good_rows(20_000))
+    message = _fails(tmp_path, source, "--memory-limit", "1MB")
+    assert "--memory-limit" in message
+    assert "UTF-8" not in message

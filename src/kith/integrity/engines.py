@@ -86,7 +86,9 @@ def _read_error(path: Path, exc: Exception) -> InvalidInput:
     text = str(exc).strip()
     first = text.splitlines()[0] if text else type(exc).__name__
     hint = ""
-    if any(word in text.lower() for word in ("unicode", "utf-8", "utf8", "encoding")):
+    if "out of memory" in text.lower():
+        hint = " (give DuckDB more with --memory-limit)"
+    elif any(word in text.lower() for word in ("unicode", "utf-8", "utf8", "encoding")):
         hint = " (the file is not valid UTF-8: pass --encoding latin-1 or utf-16)"
     return InvalidInput(f"could not read {path.name}: {first}{hint}", field="input")
 
@@ -166,9 +168,21 @@ class DuckDBEngine:
         self.con.execute(f"CREATE OR REPLACE VIEW raw AS {source}")
         return self.con.execute("DESCRIBE raw").fetchall()
 
+    def _execute(self, sql: str) -> Any:
+        """Run ``sql``; running out of memory is a clear error, not a traceback."""
+        try:
+            return self.con.execute(sql)
+        except self._duckdb.OutOfMemoryException as exc:
+            first = str(exc).strip().splitlines()[0]
+            raise InvalidInput(
+                f"out of memory ({first}): give DuckDB more with --memory-limit",
+                field="memory_limit",
+                code="out-of-memory",
+            ) from exc
+
     def create(self, name: str, sql: str) -> None:
         try:
-            self.con.execute(f"CREATE OR REPLACE TABLE {name} AS {sql}")
+            self._execute(f"CREATE OR REPLACE TABLE {name} AS {sql}")
         except self._duckdb.ConversionException as exc:
             raise InvalidInput(f"a value in the input could not be converted: {exc}") from exc
         except self._duckdb.InvalidInputException as exc:
@@ -183,7 +197,7 @@ class DuckDBEngine:
         self.con.execute(f"CREATE OR REPLACE VIEW {name} AS {sql}")
 
     def append(self, name: str, sql: str) -> None:
-        self.con.execute(f"INSERT INTO {name} {sql}")
+        self._execute(f"INSERT INTO {name} {sql}")
 
     def drop(self, name: str) -> None:
         self.con.execute(f"DROP TABLE IF EXISTS {name}")
@@ -193,8 +207,8 @@ class DuckDBEngine:
 
     def rows(self, sql: str) -> list[dict[str, Any]]:
         # Plain tuples: small results need no pyarrow (half a second to import).
-        result = self.con.sql(sql)
-        names = result.columns
+        result = self._execute(sql)
+        names = [column[0] for column in result.description]
         return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
 
     def register(self, name: str, table: pa.Table) -> None:
@@ -204,7 +218,7 @@ class DuckDBEngine:
 
     def write_parquet(self, sql: str, path: Path) -> None:
         target = DUCKDB.string(str(path))
-        self.con.execute(f"COPY ({sql}) TO {target} (FORMAT parquet, COMPRESSION zstd)")
+        self._execute(f"COPY ({sql}) TO {target} (FORMAT parquet, COMPRESSION zstd)")
 
     def close(self) -> None:
         self.con.close()

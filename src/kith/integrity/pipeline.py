@@ -248,7 +248,7 @@ def build_edges(
         engine.create("keyed", sql.keyed_sql(d, network, config, source))
     engine.create("objects", sql.objects_sql(d, config))
     engine.create("accounts", sql.accounts_sql(d))
-    engine.create("joinable", sql.joinable_sql(network, config))
+    engine.create("joinable", sql.joinable_sql(d, network, config))
     if not keyed_is_view:
         engine.drop("keyed")  # all later steps read joinable, objects and accounts
     if stage is not None:
@@ -265,7 +265,7 @@ def build_edges(
         stage("join")
     engine.create("edges", sql.edges_sql(config))
     if not config.edges_only:  # the evidence and the cases read pairs by their ids
-        engine.create("pairs", sql.pairs_sql(network))
+        engine.create("pairs", sql.pairs_sql(d, network))
     capped_query = sql.capped_sql(d, config, with_text="text" in keep)
     if config.max_accounts_per_object is None or network.kind is KeyKind.ALL:
         capped_query += " LIMIT 0"
@@ -343,12 +343,14 @@ def compute_edges(
 
 
 def _load_report(engine: Engine, columns: tuple[str, ...]) -> LoadReport:
-    """Rows read, kept and rejected, in one query (one Spark job)."""
+    """Rows read, kept and rejected, in one query (one Spark job). Ids are counted by
+    grouping twice, not with a distinct count, whose hash tables cannot spill."""
     counts: dict[str, int] = {}
     usable = valid = 0
     for row in engine.rows(
-        "SELECT coalesce(reject, '') AS reject, count(*) AS n, count(DISTINCT mid) AS ids "
-        "FROM typed GROUP BY reject"
+        "SELECT coalesce(reject, '') AS reject, sum(n) AS n, count(*) AS ids FROM ("
+        "SELECT reject, mid, count(*) AS n FROM typed GROUP BY reject, mid) per_id "
+        "GROUP BY reject"
     ):
         if row["reject"]:
             counts[str(row["reject"])] = int(row["n"])

@@ -69,11 +69,12 @@ class Dialect:
             return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
         return "'" + value.replace("'", "''") + "'"
 
-    def numbering(self, order: str) -> str:
-        """Distinct whole numbers for the rows of a result, from 1. DuckDB numbers a
-        finished table in storage order (nothing to sort); Spark sorts by ``order``
-        so that a recomputed cached table numbers its rows the same way again."""
-        return f"row_number() OVER (ORDER BY {order})" if self.spark else "row_number() OVER ()"
+    def object_number(self, alias: str) -> str:
+        """The number of a row of table ``objects``: DuckDB's own ``rowid`` (free, and
+        no window over millions of objects, which would not spill); Spark's ``oid``
+        column, numbered in the objects' order so a recomputed cached table numbers
+        its rows the same way again."""
+        return f"{alias}.oid" if self.spark else f"{alias}.rowid"
 
     def lam(self, var: str, body: str) -> str:
         return f"{var} -> {body}" if self.spark else f"lambda {var}: {body}"
@@ -348,22 +349,27 @@ def keyed_sql(
 
 
 def objects_sql(d: Dialect, config: DetectConfig) -> str:
-    """Each object, its number ``oid``, how many messages offer it and how many
-    accounts posted it, and its first message (in file order) as a sample.
+    """Each object, how many messages offer it and how many accounts posted it, and
+    its first message (in file order) as a sample; see :meth:`Dialect.object_number`.
 
     Without an account cap, only "one account or several" matters (one account cannot
-    link anyone), and min/max answer that far faster than a distinct count: there
-    ``accounts`` is 1 or 2, meaning "two or more"."""
-    accounts = (
-        "CASE WHEN min(aid) = max(aid) THEN 1 ELSE 2 END"
-        if config.max_accounts_per_object is None
-        else "count(DISTINCT aid)"
-    )
-    grouped = (
-        f"SELECT obj, {accounts} AS accounts, count(*) AS messages, "
-        "min(mn) AS sample_mn FROM keyed GROUP BY obj"
-    )
-    return f"SELECT {d.numbering('obj')} AS oid, g.* FROM ({grouped}) g"
+    link anyone), and min/max answer that far faster than a count: there ``accounts``
+    is 1 or 2, meaning "two or more". With a cap, accounts are counted by grouping
+    twice, not with a distinct count, whose hash tables cannot spill to disk."""
+    if config.max_accounts_per_object is None:
+        grouped = (
+            "SELECT obj, CASE WHEN min(aid) = max(aid) THEN 1 ELSE 2 END AS accounts, "
+            "count(*) AS messages, min(mn) AS sample_mn FROM keyed GROUP BY obj"
+        )
+    else:
+        grouped = (
+            "SELECT obj, count(*) AS accounts, sum(n) AS messages, min(first_mn) AS sample_mn "
+            "FROM (SELECT obj, aid, count(*) AS n, min(mn) AS first_mn FROM keyed "
+            "GROUP BY obj, aid) per_account GROUP BY obj"
+        )
+    if d.spark:
+        return f"SELECT row_number() OVER (ORDER BY obj) AS oid, g.* FROM ({grouped}) g"
+    return grouped
 
 
 def accounts_sql(d: Dialect) -> str:
@@ -379,7 +385,7 @@ def bucket_width(window: float) -> float:
     return max(window, 1.0)
 
 
-def joinable_sql(network: Network, config: DetectConfig) -> str:
+def joinable_sql(d: Dialect, network: Network, config: DetectConfig) -> str:
     """Keyed messages worth joining, as numbers (message, account, object) with their
     time bucket.
 
@@ -394,7 +400,8 @@ def joinable_sql(network: Network, config: DetectConfig) -> str:
     if config.max_accounts_per_object is not None:
         cap = f" AND o.accounts <= {int(config.max_accounts_per_object)}"
     return (
-        f"SELECT {fields}, o.oid FROM keyed k JOIN objects o ON k.obj = o.obj {accounts} "
+        f"SELECT {fields}, {d.object_number('o')} AS oid FROM keyed k "
+        f"JOIN objects o ON k.obj = o.obj {accounts} "
         f"WHERE o.accounts >= 2{cap}"
     )
 
@@ -476,11 +483,15 @@ def edges_sql(config: DetectConfig) -> str:
     )
 
 
-def pairs_sql(network: Network) -> str:
+def pairs_sql(d: Dialect, network: Network) -> str:
     """The matched pairs with ids and objects again (u1, u2, m1, m2, t1, t2, obj), for
     the evidence and the cases: only a full run needs them."""
     obj = "p.obj" if network.kind is KeyKind.SIMILAR else "coalesce(o.obj, '')"
-    objects = "" if network.kind is KeyKind.SIMILAR else " LEFT JOIN objects o ON o.oid = p.oid"
+    objects = (
+        ""
+        if network.kind is KeyKind.SIMILAR
+        else f" LEFT JOIN objects o ON {d.object_number('o')} = p.oid"
+    )
     return (
         f"SELECT a.aid AS u1, b.aid AS u2, x.mid AS m1, y.mid AS m2, p.t1, p.t2, {obj} AS obj "
         "FROM pair_numbers p JOIN accounts a ON a.an = p.u1 JOIN accounts b ON b.an = p.u2 "
