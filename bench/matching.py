@@ -775,9 +775,21 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time of a process and its children (uvicorn's workers), from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(stat.parent.name) == pid or int(fields[1]) == pid:
+                total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
 @contextlib.contextmanager
-def kith_server(database: str, workers: int = 1) -> Iterator[tuple[str, str]]:
-    """A real ``kith serve`` subprocess on a fresh database; yields (base url, db url)."""
+def kith_server(database: str, workers: int = 1) -> Iterator[tuple[str, str, int]]:
+    """A real ``kith serve`` subprocess on a fresh database; yields (base url, db url, pid)."""
     import psycopg
 
     tmp = Path(tempfile.mkdtemp(prefix="kith-bench-"))
@@ -826,7 +838,7 @@ def kith_server(database: str, workers: int = 1) -> Iterator[tuple[str, str]]:
                 raise RuntimeError("kith serve did not start within 90 s")
             time.sleep(0.3)
         try:
-            yield base, url
+            yield base, url, proc.pid
         except Exception:
             log.flush()
             kept = Path(tempfile.gettempdir()) / f"kith-bench-server-{os.getpid()}.log"
@@ -875,6 +887,7 @@ async def e2e_async(
     ingest_each: int,
     paces: Sequence[float],
     background: float = 0.0,
+    server_pid: int | None = None,
 ) -> dict[str, Any]:
     import httpx
 
@@ -1052,6 +1065,10 @@ async def e2e_async(
                 await asyncio.sleep(max(0.0, next_at - time.perf_counter()))
             await asyncio.gather(*pending, return_exceptions=True)
 
+        # Both sides share the machine: how much of a core each took during the rounds.
+        rounds_began = time.perf_counter()
+        client_cpu = time.process_time()
+        server_cpu = cpu_seconds(server_pid) if server_pid else 0.0
         reporter = asyncio.create_task(keep_reporting())
         schedule = [pace for pace in paces for _ in range(rounds)]
         with progress() as bar:
@@ -1108,6 +1125,13 @@ async def e2e_async(
 
         quiet.set()
         await reporter
+        rounds_took = time.perf_counter() - rounds_began
+        cores = {
+            "client": round((time.process_time() - client_cpu) / rounds_took, 2),
+            "server": round((cpu_seconds(server_pid) - server_cpu) / rounds_took, 2)
+            if server_pid
+            else None,
+        }
 
         # Ingest: every client sends location updates as fast as the server takes them.
         lat_ms: list[float] = []
@@ -1164,6 +1188,7 @@ async def e2e_async(
         "alert_delivery": curve,
         "matching_puts_failed": len(failed_puts),
         "fastest_pace_with_p99_under_100ms": max(under_aim) if under_aim else None,
+        "cores_used_during_rounds": cores,
         "background": {
             "puts_per_s": background,
             "requests": len(background_ms),
@@ -1194,8 +1219,10 @@ def end_to_end(
         f"[bold]end to end[/bold]: kith serve ({workers} process(es)) on {database}, "
         f"{clients} clients"
     )
-    with kith_server(database, workers) as (base, _url):
-        result = asyncio.run(e2e_async(base, clients, rounds, ingest_each, paces, background))
+    with kith_server(database, workers) as (base, _url, pid):
+        result = asyncio.run(
+            e2e_async(base, clients, rounds, ingest_each, paces, background, server_pid=pid)
+        )
     result["database"] = database
     result["workers"] = workers
     console.print(result)
