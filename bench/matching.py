@@ -1246,6 +1246,10 @@ def main() -> None:
     parser.add_argument("--no-redis", action="store_true")
     parser.add_argument("--no-gowalla", action="store_true")
     parser.add_argument("--no-e2e", action="store_true")
+    parser.add_argument(
+        "--e2e-only", action="store_true", help="only the end-to-end measurement (no matching)"
+    )
+    parser.add_argument("--e2e-rounds", type=int, help="alert rounds per pace (default 3; quick 1)")
     parser.add_argument("--e2e-db", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--e2e-clients", type=int, default=200)
     parser.add_argument(
@@ -1270,13 +1274,15 @@ def main() -> None:
     skip = {name for name in ("postgis", "redis") if getattr(args, f"no_{name}")}
     began = time.perf_counter()
     result: dict[str, Any] = {"quick": args.quick}
-    result["synthetic"] = bench_workload(synthetic(users, updates, args.seed), skip=skip)
-    if not args.no_gowalla:
+    if not args.e2e_only:
+        result["synthetic"] = bench_workload(synthetic(users, updates, args.seed), skip=skip)
+    if not args.no_gowalla and not args.e2e_only:
         w = gowalla(updates)
         if w is not None:
             result["gowalla_nyc"] = bench_workload(w, skip=skip)
     if not args.no_e2e:
         rounds, ingest_each = (1, 5) if args.quick else (3, 25)
+        rounds = args.e2e_rounds or rounds
         try:
             result["e2e"] = end_to_end(
                 args.e2e_db,
