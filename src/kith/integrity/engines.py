@@ -47,6 +47,10 @@ class Engine(Protocol):
         """Add the rows of ``sql`` to table ``name`` (made by :meth:`create`)."""
         ...
 
+    def loaded(self) -> None:
+        """The input is typed: later tables need not keep their rows' order."""
+        ...
+
     def drop(self, name: str) -> None:
         """Free a table no later step reads (DuckDB would otherwise keep it, spilled)."""
         ...
@@ -199,6 +203,11 @@ class DuckDBEngine:
     def append(self, name: str, sql: str) -> None:
         self._execute(f"INSERT INTO {name} {sql}")
 
+    def loaded(self) -> None:
+        # Only the typed table's rowid must follow the file; keeping every later
+        # table's order costs memory that out-of-core runs do not have.
+        self.con.execute("SET preserve_insertion_order = false")
+
     def drop(self, name: str) -> None:
         self.con.execute(f"DROP TABLE IF EXISTS {name}")
 
@@ -289,6 +298,9 @@ class SparkEngine:
 
     def view(self, name: str, sql: str) -> None:
         self.spark.sql(sql).createOrReplaceTempView(name)
+
+    def loaded(self) -> None:
+        pass
 
     def drop(self, name: str) -> None:
         pass  # a cached frame is dropped with the session; later frames may still read it

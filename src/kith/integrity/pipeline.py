@@ -219,6 +219,7 @@ def build_edges(
         engine.view("typed", typed)
     else:
         engine.create("typed", typed)
+    engine.loaded()
     report = _load_report(engine, tuple(sorted(sources)))
     report.check(max_reject_fraction=config.max_reject_fraction)
     duplicates = report.rejects.get(Reject.DUPLICATE_MESSAGE_ID.value, 0)
@@ -246,7 +247,10 @@ def build_edges(
         engine.view("keyed", sql.keyed_sql(d, network, config, source))
     else:
         engine.create("keyed", sql.keyed_sql(d, network, config, source))
+    if config.max_accounts_per_object is not None:
+        engine.create("object_accounts", sql.object_accounts_sql())
     engine.create("objects", sql.objects_sql(d, config))
+    engine.drop("object_accounts")
     engine.create("accounts", sql.accounts_sql(d))
     engine.create("joinable", sql.joinable_sql(d, network, config))
     if not keyed_is_view:

@@ -361,15 +361,20 @@ def objects_sql(d: Dialect, config: DetectConfig) -> str:
             "SELECT obj, CASE WHEN min(aid) = max(aid) THEN 1 ELSE 2 END AS accounts, "
             "count(*) AS messages, min(mn) AS sample_mn FROM keyed GROUP BY obj"
         )
-    else:
+    else:  # from object_accounts_sql, a table of its own: two nested groupings in one
+        # query ran out of memory at 100M rows where two in turn spill to disk.
         grouped = (
             "SELECT obj, count(*) AS accounts, sum(n) AS messages, min(first_mn) AS sample_mn "
-            "FROM (SELECT obj, aid, count(*) AS n, min(mn) AS first_mn FROM keyed "
-            "GROUP BY obj, aid) per_account GROUP BY obj"
+            "FROM object_accounts GROUP BY obj"
         )
     if d.spark:
         return f"SELECT row_number() OVER (ORDER BY obj) AS oid, g.* FROM ({grouped}) g"
     return grouped
+
+
+def object_accounts_sql() -> str:
+    """With an account cap: each (object, account) with its messages, for objects_sql."""
+    return "SELECT obj, aid, count(*) AS n, min(mn) AS first_mn FROM keyed GROUP BY obj, aid"
 
 
 def accounts_sql(d: Dialect) -> str:
