@@ -267,7 +267,9 @@ def build_edges(
         engine.create("pair_numbers", sql.similar_pairs_sql(d, config))
     if stage is not None:
         stage("join")
-    engine.create("edges", sql.edges_sql(config))
+    if sql.single_object(network):
+        engine.create("multi_posters", sql.multi_posters_sql())
+    engine.create("edges", sql.edges_sql(network, config))
     if not config.edges_only:  # the evidence and the cases read pairs by their ids
         engine.create("pairs", sql.pairs_sql(d, network))
     capped_query = sql.capped_sql(d, config, with_text="text" in keep)

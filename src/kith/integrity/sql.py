@@ -470,16 +470,42 @@ def similar_pairs_sql(d: Dialect, config: DetectConfig) -> str:
     )
 
 
-def edges_sql(config: DetectConfig) -> str:
+def single_object(network: Network) -> bool:
+    """Whether a message offers one object at most (so a pair has one ``oid``)."""
+    return network.kind not in (KeyKind.LIST, KeyKind.SIMILAR)
+
+
+def multi_posters_sql() -> str:
+    """(object, account) where the account has more than one joinable message."""
+    return "SELECT oid, an FROM joinable GROUP BY oid, an HAVING count(*) > 1"
+
+
+def _matched(network: Network, mine: str, theirs: str) -> str:
+    """Each (u1, u2, message of ``mine``) that ``theirs`` matched, once.
+
+    A message offering one object can meet an account that posted that object once
+    in one pair only, so those pairs need no de-duplication; only the pairs with an
+    account that posted the object several times (``multi_posters``, usually few)
+    are made distinct. Messages with several objects are always made distinct."""
+    m = "m1" if mine == "u1" else "m2"
+    if not single_object(network):
+        return f"SELECT DISTINCT u1, u2, {m} FROM pair_numbers"
+    multi = f"EXISTS (SELECT 1 FROM multi_posters q WHERE q.oid = p.oid AND q.an = p.{theirs})"
+    return (
+        f"SELECT u1, u2, {m} FROM pair_numbers p WHERE NOT {multi} UNION ALL "
+        f"SELECT DISTINCT u1, u2, {m} FROM pair_numbers p WHERE {multi}"
+    )
+
+
+def edges_sql(network: Network, config: DetectConfig) -> str:
     """Directed edges with the toolkit's weight: A->B counts A's messages B matched.
 
-    Counted on numbers: the distinct (u1, u2, m1) are A's matched messages, and the
-    account names are looked up for the edges only."""
+    Counted on numbers (see :func:`_matched`), and the account names are looked up
+    for the edges only."""
     directed = (
-        "SELECT u1 AS x, u2 AS y, count(*) AS weight FROM "
-        "(SELECT DISTINCT u1, u2, m1 FROM pair_numbers) d1 GROUP BY u1, u2 UNION ALL "
-        "SELECT u2 AS x, u1 AS y, count(*) AS weight FROM "
-        "(SELECT DISTINCT u1, u2, m2 FROM pair_numbers) d2 GROUP BY u1, u2"
+        f"SELECT u1 AS x, u2 AS y, count(*) AS weight FROM ({_matched(network, 'u1', 'u2')}) "
+        f"d1 GROUP BY u1, u2 UNION ALL SELECT u2 AS x, u1 AS y, count(*) AS weight FROM "
+        f"({_matched(network, 'u2', 'u1')}) d2 GROUP BY u1, u2"
     )
     return (
         f"SELECT a.aid AS user_1, b.aid AS user_2, w.weight FROM ({directed}) w "
