@@ -253,3 +253,14 @@ def test_running_out_of_memory_is_a_clear_error(tmp_path: Path) -> None:
     message = _fails(tmp_path, source, "--memory-limit", "1MB")
     assert "--memory-limit" in message
     assert "UTF-8" not in message
+
+
+def test_an_unusable_memory_limit_or_output_folder_is_a_clear_error(tmp_path: Path) -> None:
+    source = csv(tmp_path / "in.csv", good_rows())
+    assert "memory limit 'lots'" in _fails(tmp_path, source, "--memory-limit", "lots")
+    taken = tmp_path / "taken"
+    taken.write_text("a file, not a folder")
+    result = detect(source, taken)
+    assert result.exit_code == 2, result.output
+    assert "cannot write to" in result.output
+    assert taken.read_text() == "a file, not a folder"

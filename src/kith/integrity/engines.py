@@ -124,7 +124,13 @@ class DuckDBEngine:
         }
         if threads:
             config["threads"] = threads
-        self.con = duckdb.connect(":memory:", config=config)
+        try:
+            self.con = duckdb.connect(":memory:", config=config)
+        except (duckdb.ParserException, duckdb.InvalidInputException) as exc:
+            first = str(exc).strip().splitlines()[0]
+            raise InvalidInput(
+                f"memory limit {memory_limit!r}: {first}", field="memory_limit"
+            ) from exc
         self.con.execute("SET TimeZone = 'UTC'")
         self._path = Path("input")
         self._lenient_source: str | None = None

@@ -86,9 +86,13 @@ def detect(
 ) -> DetectResult:
     """Run detection on ``input_path`` and write the results to ``out_dir``."""
     input_kind(input_path)  # fail on a missing or empty file before starting an engine
-    out_dir.mkdir(parents=True, exist_ok=True)
     staging = out_dir / f".partial-{uuid.uuid4().hex[:12]}"
-    staging.mkdir()
+    try:
+        staging.mkdir(parents=True)
+    except OSError as exc:
+        raise InvalidInput(
+            f"cannot write to {out_dir}: {exc.strerror or exc}", field="out"
+        ) from exc
     timings: dict[str, float] = {}
     try:
         engine = _make_engine(config, staging / "spill", spark_session)
