@@ -286,17 +286,15 @@ def do_set_history(db: Session, user: User, *, keep: bool, days: int | None) -> 
 
 
 def _check_plausible(
-    db: Session,
     live: LivePositions,
     user: User,
     lat: float,
     lon: float,
     accuracy_m: float,
     recorded_at: datetime,
+    stored: Presence | None,
     now: datetime,
-) -> tuple[Presence | None, bool]:
-    """Raise on an implausible update; else return the stored presence and whether it
-    was read (it is needed only when no exact fix is in memory)."""
+) -> None:
     check_coordinates(lat, lon)
     if recorded_at > now + FUTURE_TOLERANCE:
         raise InvalidInput(
@@ -309,15 +307,13 @@ def _check_plausible(
             code="implausible-location",
         )
     previous = live.get(user.id, now=now)
-    stored = None
     if previous is not None:
         seconds = abs((recorded_at - previous.recorded_at).total_seconds())
         slack = max(100.0, accuracy_m, previous.accuracy_m)
         origin = (previous.lat, previous.lon)
     else:
-        stored = db.get(Presence, user.id)
         if stored is None:
-            return None, True
+            return
         seconds = abs((recorded_at - stored.recorded_at).total_seconds()) + 60
         slack = max(100.0, accuracy_m) + 2 * cell_radius_m(stored.cell)
         origin = center(stored.cell)
@@ -327,7 +323,6 @@ def _check_plausible(
             field="lat",
             code="implausible-location",
         )
-    return stored, previous is None
 
 
 @dataclass(frozen=True, slots=True)
@@ -352,10 +347,9 @@ def do_update_location(
     accuracy = float(accuracy_m) if accuracy_m is not None else 0.0
     if not 0.0 <= accuracy <= 100_000.0:
         raise InvalidInput("accuracy_m must be between 0 and 100000", field="accuracy_m")
-    stored, read = _check_plausible(db, live, user, lat, lon, accuracy, recorded_at, now)
+    stored = db.get(Presence, user.id)
+    _check_plausible(live, user, lat, lon, accuracy, recorded_at, stored, now)
     settings = ensure_settings(db, user.id)
-    if not read:
-        stored = db.get(Presence, user.id)
     if stored is not None and recorded_at <= stored.recorded_at:
         # An older fix arriving late (OwnTracks queues offline): history only.
         _keep_history(db, settings, user.id, lat, lon, recorded_at)
@@ -378,7 +372,7 @@ def do_update_location(
     else:
         stored.cell, stored.recorded_at = cell, minute
     db.flush()
-    notified = run_matching(db, user.id, live, now=now, own_book=book)
+    notified = run_matching(db, user.id, live, now=now)
     db.commit()
     return LocationOutcome(cell, notified)
 

@@ -159,9 +159,7 @@ class _Snapshot:
         return found.preferences if found is not None else Preferences()
 
 
-def _snapshot(
-    db: Session, ids: list[int], now: datetime, own_book: GrantBook | None = None
-) -> _Snapshot:
+def _snapshot(db: Session, ids: list[int], now: datetime) -> _Snapshot:
     # A position older than MATCH_FRESHNESS says where someone was, not where they are.
     fresh = {"ids": ids, "fresh_after": now - MATCH_FRESHNESS}
     cells = {user_id: cell for user_id, cell in db.execute(_FRESH_CELLS, fresh)}
@@ -182,11 +180,7 @@ def _snapshot(
     for intent_id in sorted(views):
         owner, view = views[intent_id]
         intents[owner].append((view, frozenset(audiences[intent_id])))
-    if own_book is None:
-        books = grant_books(db, ids, now=now)
-    else:  # the updater's own book was just read: read the friends' only
-        books = {**grant_books(db, ids[1:], now=now), ids[0]: own_book}
-    return _Snapshot(books, cells, settings, intents, disarmed)
+    return _Snapshot(grant_books(db, ids, now=now), cells, settings, intents, disarmed)
 
 
 def _party(
@@ -228,24 +222,14 @@ _TAKES_PART = select(
 )
 
 
-def run_matching(
-    db: Session,
-    user_id: int,
-    live: LivePositions,
-    *,
-    now: datetime,
-    own_book: GrantBook | None = None,
-) -> set[int]:
-    """Alert the user and their friends about what the user's new state makes match.
-
-    ``own_book`` is the user's grant book when the caller has it already (read in this
-    transaction, so still current)."""
+def run_matching(db: Session, user_id: int, live: LivePositions, *, now: datetime) -> set[int]:
+    """Alert the user and their friends about what the user's new state makes match."""
     if not db.scalar(_TAKES_PART, {"me": user_id, "now": now}):
         return set()
     links = friend_links(db, user_id)
     if not links:
         return set()
-    snap = _snapshot(db, [user_id, *(link.friend_id for link in links)], now, own_book)
+    snap = _snapshot(db, [user_id, *(link.friend_id for link in links)], now)
     notified: set[int] = set()
     for link in links:
         me = _party(snap, user_id, link.friend_id, link.my_circle_id, link.i_hold_close, live, now)

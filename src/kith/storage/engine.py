@@ -7,9 +7,9 @@ PostgreSQL (``postgresql+psycopg://``) is for production.
 
 SQLite lets one writer in at a time, and a writer that finds the lock taken sleeps in
 steps of up to 100 ms before it looks again, however soon the lock frees: under load
-that sleep, not the work, makes the slowest requests. So the writers of one process
-queue on a lock of their own (:class:`WriterGate`) and are woken the moment the
-previous one commits; SQLite's own timeout still arbitrates between processes.
+that sleep, not the work, makes the slowest requests. So writers queue on a gate of
+their own (:class:`WriterGate`: a thread lock, and a ``flock`` beside the database file
+between processes) and go on the moment the previous one commits.
 """
 
 from __future__ import annotations
@@ -89,7 +89,7 @@ class WriterGate:
         deadline = time.monotonic() + self._timeout
         if not self._lock.acquire(timeout=self._timeout):
             return False
-        if self._file is None or fcntl is None:
+        if self._file is None:
             return True
         while True:  # one thread per process polls here; the others wait on the lock
             try:
@@ -113,7 +113,7 @@ class WriterGate:
 
     def _give_back(self, info: dict[Any, Any]) -> None:
         if info.pop(_HELD, False):
-            if self._file is not None and fcntl is not None:
+            if self._file is not None:
                 fcntl.flock(self._file, fcntl.LOCK_UN)
             self._lock.release()
 
