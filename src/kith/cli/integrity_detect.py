@@ -3,9 +3,12 @@
 A batch command run over and over on big files, so its start-up is kept small: it
 parses its options with argparse and imports neither Typer (whose per-call option
 coercion imports pydantic, ~0.25 s) nor Rich unless a terminal shows the progress
-bar. ``kith.cli.main.main`` routes ``kith integrity detect`` here before building
-the Typer app; through the Typer app (``kith integrity ...`` in tests and scripts)
-the same :func:`main` runs, so there is one set of options and one behaviour.
+bar. The ``kith`` entry point (:func:`kith.cli.main`) routes ``kith integrity
+detect`` here before building the Typer app; through the Typer app (``kith
+integrity ...`` in tests and scripts) the same :func:`main` runs, so there is one
+set of options and one behaviour. The parser only reads the options; the choices
+come from the network registry and the values are checked by
+:class:`~kith.integrity.networks.DetectConfig`, as for every other caller.
 """
 
 from __future__ import annotations
@@ -21,20 +24,13 @@ from typing import Any
 from kith.errors import KithError
 
 PROG = "kith integrity detect"
-# The registry drives the choices; kept as plain strings so `--help` imports nothing heavy.
-NETWORK_NAMES = (
-    "co_post",
-    "co_tweet",
-    "co_retweet",
-    "co_link",
-    "co_similar_tweet",
-    "co_hashtag",
-    "co_domain",
-    "co_image",
-)
 
 
 def build_parser() -> argparse.ArgumentParser:
+    # The run imports the integrity package anyway; only --help pays for it early.
+    from kith.integrity.networks import NETWORKS, EngineName
+    from kith.integrity.schema import InputFormat
+
     p = argparse.ArgumentParser(
         prog=PROG,
         description="Build a coordination network, its evidence and ranked cases.",
@@ -46,23 +42,23 @@ def build_parser() -> argparse.ArgumentParser:
         required=True,
         help="messages as .parquet or .csv (see docs/integrity.md)",
     )
-    p.add_argument("--network", required=True, choices=NETWORK_NAMES, help="which network")
+    p.add_argument("--network", required=True, choices=tuple(NETWORKS), help="which network")
     p.add_argument(
         "--window", type=float, required=True, help="seconds either side that count as together"
     )
     p.add_argument("--out", type=Path, required=True, help="folder for edges, evidence, cases")
-    p.add_argument("--engine", default="duckdb", choices=("duckdb", "spark"))
+    p.add_argument("--engine", default="duckdb", choices=[e.value for e in EngineName])
     p.add_argument(
         "--format",
         dest="input_format",
         default="kith",
-        choices=("kith", "cnt"),
+        choices=[f.value for f in InputFormat],
         help="kith (columns by name) or cnt (the toolkit's CSV)",
     )
     p.add_argument("--encoding", default="utf-8", help="CSV text encoding")
     p.add_argument(
         "--max-accounts",
-        type=_at_least(0),
+        type=int,
         default=1000,
         help="leave out objects shared by more accounts (0 = no cap)",
     )
@@ -72,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=10,
         help="co_tweet: shortest normalised text that links (0 = toolkit)",
     )
-    p.add_argument("--min-weight", type=_at_least(1), default=1, help="drop lighter edges")
+    p.add_argument("--min-weight", type=int, default=1, help="drop lighter edges")
     p.add_argument("--similarity", type=float, default=0.8, help="co_similar_tweet Jaccard")
     p.add_argument(
         "--peer-compatible",
@@ -91,16 +87,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--json", dest="as_json", action="store_true", help="print the summary as JSON")
     return p
-
-
-def _at_least(low: int) -> Callable[[str], int]:
-    def parse(text: str) -> int:
-        value = int(text)
-        if value < low:
-            raise argparse.ArgumentTypeError(f"must be at least {low}")
-        return value
-
-    return parse
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -115,6 +115,8 @@ class DetectConfig:
             raise InvalidInput("max_accounts_per_object must be at least 2", field="cap")
         if not 0.0 < self.similarity_threshold <= 1.0:
             raise InvalidInput("similarity_threshold must be in (0, 1]", field="threshold")
+        if self.min_text_length < 0:
+            raise InvalidInput("min_text_length must be at least 0", field="min_text_length")
         if self.min_weight < 1 or self.evidence_per_edge < 1:
             raise InvalidInput("min_weight and evidence_per_edge must be >= 1")
         if self.join_chunks is not None and self.join_chunks < 1:
