@@ -9,7 +9,6 @@ from typing import Annotated
 
 from fastapi import Depends, Path, Request
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 
 from kith.accounts.access import authenticate_token
 from kith.accounts.models import AuthSession, User
@@ -48,16 +47,8 @@ def state_of(request: Request) -> AppState:
 
 
 async def get_db(request: Request) -> AsyncIterator[Session]:
-    """A session for the request. Opening one does no I/O (it connects on first use);
-    closing one that still holds a transaction rolls it back, in the thread pool."""
-    session = state_of(request).database.sessionmaker()
-    try:
+    async with state_of(request).database.request_session() as session:
         yield session
-    finally:
-        if session.in_transaction():
-            await run_in_threadpool(session.close)
-        else:
-            session.close()
 
 
 async def get_now(request: Request) -> datetime:

@@ -17,11 +17,12 @@ from __future__ import annotations
 import threading
 import time
 import weakref
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
+from anyio import to_thread
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -178,6 +179,20 @@ class Database:
     def session(self) -> Iterator[Session]:
         with self.sessionmaker() as session:
             yield session
+
+    @asynccontextmanager
+    async def request_session(self) -> AsyncIterator[Session]:
+        """A session for one request, opened on the event loop: opening does no I/O (it
+        connects on first use). Closing one that still holds a transaction rolls it
+        back, which does I/O, so that happens in a worker thread."""
+        session = self.sessionmaker()
+        try:
+            yield session
+        finally:
+            if session.in_transaction():
+                await to_thread.run_sync(session.close)
+            else:
+                session.close()
 
     def dispose(self) -> None:
         self.engine.dispose()

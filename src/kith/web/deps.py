@@ -16,7 +16,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated, Any, Literal, Protocol, TypeVar
@@ -31,7 +31,6 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from kith.accounts.access import authenticate_token
 from kith.accounts.models import AuthSession, User
 from kith.accounts.passwords import Passwords
-from kith.api.deps import get_db
 from kith.clock import Clock
 from kith.config import Settings
 from kith.errors import KithError, NotAuthenticated
@@ -338,6 +337,11 @@ class Member(Page):
         super().__init__(request, db, now=now, auth=auth)
         self.user: User = auth.user
         self.session: AuthSession = auth.session
+
+
+async def get_db(request: Request) -> AsyncIterator[Session]:
+    async with app_state(request).database.request_session() as db:
+        yield db
 
 
 def _authenticate(request: Request, db: Session, now: datetime) -> Authenticated | None:
