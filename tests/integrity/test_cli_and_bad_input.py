@@ -264,3 +264,10 @@ def test_an_unusable_memory_limit_or_output_folder_is_a_clear_error(tmp_path: Pa
     assert result.exit_code == 2, result.output
     assert "cannot write to" in result.output
     assert taken.read_text() == "a file, not a folder"
+
+
+def test_an_unknown_encoding_name_is_not_blamed_on_the_file(tmp_path: Path) -> None:
+    source = csv(tmp_path / "in.csv", good_rows())
+    message = _fails(tmp_path, source, "--encoding", "bogus")
+    assert "use utf-8, latin-1 or utf-16" in message
+    assert "not valid UTF-8" not in message

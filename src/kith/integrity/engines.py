@@ -92,6 +92,8 @@ def _read_error(path: Path, exc: Exception) -> InvalidInput:
     hint = ""
     if "out of memory" in text.lower():
         hint = " (give DuckDB more with --memory-limit)"
+    elif "does not support the encoding" in text:  # a name it does not know
+        hint = " (use utf-8, latin-1 or utf-16)"
     elif any(word in text.lower() for word in ("unicode", "utf-8", "utf8", "encoding")):
         hint = " (the file is not valid UTF-8: pass --encoding latin-1 or utf-16)"
     return InvalidInput(f"could not read {path.name}: {first}{hint}", field="input")
