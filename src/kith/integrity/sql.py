@@ -439,7 +439,7 @@ def candidate_pairs_sql(
     several LSH bands) counts once. With ``buckets`` (first, last), only the pairs
     whose first message lies in those time buckets: the union over ranges that
     cover every bucket once is the whole set."""
-    multi = network.kind in (KeyKind.LIST, KeyKind.SIMILAR)
+    multi = not single_object(network)
     oid = "min(a.oid)" if multi else "a.oid"
     a, b = "joinable", "joinable"
     if buckets is not None:
