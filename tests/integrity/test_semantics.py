@@ -90,6 +90,34 @@ def test_co_link_never_links_on_a_missing_url_and_skips_reshares(tmp_path: Path)
     assert edges(tmp_path, rows, network="co_link", window=60) == {("a", "b", 1), ("b", "a", 1)}
 
 
+def csv_edges(tmp_path: Path, lines: list[str], **config: Any) -> set[tuple[str, str, int]]:
+    path = tmp_path / "in.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    table = compute_edges(path, DetectConfig(**config), work_dir=tmp_path)
+    return {(r["user_1"], r["user_2"], r["weight"]) for r in table.to_pylist()}
+
+
+def test_space_separated_values_count_once_per_message_and_never_empty(tmp_path: Path) -> None:
+    header = "message_id,account_id,timestamp,urls,hashtags"
+    lines = [
+        header,
+        # a repeats one URL, with runs of spaces: still one matched message for b.
+        f"1,a,{T0},https://x.example/1  https://x.example/1 ,#Wahl wahl #",
+        f"2,b,{T0 + 1},https://x.example/1,WAHL",
+        f"3,c,{T0 + 2}, ,#",  # only separators: no URL, no hashtag
+        f"4,d,{T0 + 3}, ,# #",
+    ]
+    assert csv_edges(tmp_path, lines, network="co_link", window=60) == {
+        ("a", "b", 1),
+        ("b", "a", 1),
+    }
+    # '#Wahl', 'wahl' and 'WAHL' are one hashtag; a lone '#' is none.
+    assert csv_edges(tmp_path, lines, network="co_hashtag", window=60) == {
+        ("a", "b", 1),
+        ("b", "a", 1),
+    }
+
+
 def test_co_similar_tweet_links_near_duplicates_only(tmp_path: Path) -> None:
     base = "the election was stolen share this before they delete it now"
     rows = [

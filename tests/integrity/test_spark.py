@@ -59,3 +59,27 @@ def test_spark_edges_equal_duckdb_edges(network: str, spark: Any, tmp_path: Path
     )
     assert duck.num_rows > 0
     assert sorted(sparked.to_pylist(), key=str) == sorted(duck.to_pylist(), key=str)
+
+
+def test_spark_splits_space_separated_lists_like_duckdb(spark: Any, tmp_path: Path) -> None:
+    """A CSV's list columns arrive as strings: both engines split them the same way
+    (repeats, runs of spaces, lone '#', one value or several)."""
+    source = tmp_path / "in.csv"
+    source.write_text(
+        "message_id,account_id,timestamp,urls,hashtags\n"
+        f"1,a,{T0},https://x.example/1  https://x.example/1 ,#Wahl wahl #\n"
+        f"2,b,{T0 + 1},https://x.example/1,WAHL\n"
+        f"3,c,{T0 + 2}, ,#\n"
+        f"4,d,{T0 + 3},https://y.example https://x.example/1,# #\n",
+        encoding="utf-8",
+    )
+    for network in ("co_link", "co_hashtag"):
+        duck = compute_edges(source, DetectConfig(network=network, window=60), work_dir=tmp_path)
+        sparked = compute_edges(
+            source,
+            DetectConfig(network=network, window=60, engine=EngineName.SPARK),
+            work_dir=tmp_path,
+            spark_session=spark,
+        )
+        assert duck.num_rows > 0
+        assert sorted(sparked.to_pylist(), key=str) == sorted(duck.to_pylist(), key=str)

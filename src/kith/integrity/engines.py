@@ -18,6 +18,7 @@ from kith.integrity.schema import InputFormat
 from kith.integrity.sql import DUCKDB, SPARK, ColumnKind, Dialect
 
 if TYPE_CHECKING:
+    import _duckdb
     import pyarrow as pa
 
 CSV_SUFFIXES = (".csv", ".csv.gz", ".tsv")
@@ -113,12 +114,30 @@ def _duck_kind(type_name: str) -> ColumnKind:
     return ColumnKind.STRING
 
 
+def _duckdb_core() -> Any:
+    """DuckDB's engine module. ``import duckdb`` costs ~0.1-0.3 s, most of it the
+    package's Python relational API, which the pipeline never uses: it sends SQL
+    strings. The compiled ``_duckdb`` module the package re-exports has the same
+    connections and exceptions; :func:`_duckdb_package` adds Arrow scans when needed."""
+    try:
+        import _duckdb
+    except ImportError:  # a DuckDB build that does not ship it separately
+        import duckdb
+
+        return duckdb
+    return _duckdb
+
+
+def _duckdb_package() -> None:
+    """Importing the package sets up Arrow scans (``register``) on ``_duckdb`` too."""
+    import duckdb  # noqa: F401
+
+
 class DuckDBEngine:
     dialect = DUCKDB
 
     def __init__(self, *, temp_directory: Path, memory_limit: str, threads: int | None) -> None:
-        import duckdb
-
+        duckdb = _duckdb_core()
         self._duckdb = duckdb
         config: dict[str, Any] = {
             "memory_limit": memory_limit,
@@ -127,7 +146,7 @@ class DuckDBEngine:
         if threads:
             config["threads"] = threads
         try:
-            self.con = duckdb.connect(":memory:", config=config)
+            self.con: _duckdb.DuckDBPyConnection = duckdb.connect(":memory:", config=config)
         except (duckdb.ParserException, duckdb.InvalidInputException) as exc:
             first = str(exc).strip().splitlines()[0]
             raise InvalidInput(
@@ -162,7 +181,7 @@ class DuckDBEngine:
             # refuses (stray quotes, ragged rows) is read again leniently, see create().
             options = f"header = true, all_varchar = true, encoding = {DUCKDB.string(encoding)}"
             csv = f"SELECT * FROM read_csv({literal}, {options}"
-            source = csv + ")"
+            source = self._sniffed(literal, options) or csv + ")"
             self._lenient_source = csv + ", strict_mode = false)"
         try:
             try:
@@ -175,6 +194,22 @@ class DuckDBEngine:
         except self._duckdb.Error as exc:
             raise _read_error(path, exc) from exc
         return {str(row[0]): _duck_kind(str(row[1])) for row in described if row[0] != "_row"}
+
+    def _sniffed(self, literal: str, options: str) -> str | None:
+        """The CSV read with its dialect and columns spelled out, sniffed once.
+
+        A ``read_csv`` left to detect them sniffs the file every time a query binds
+        the view (~30 ms each); DuckDB's ``sniff_csv`` prints the equivalent explicit
+        call. None when it cannot: the caller then lets ``read_csv`` detect (and
+        report) the problem itself."""
+        try:
+            row = self.con.execute(f"SELECT Prompt FROM sniff_csv({literal}, {options})").fetchone()
+        except self._duckdb.Error:
+            return None
+        prompt = str(row[0]).strip() if row else ""
+        if not (prompt.startswith("FROM read_csv(") and prompt.endswith(");")):
+            return None
+        return "SELECT * " + prompt[:-1]
 
     def _create_raw(self, source: str) -> list[Any]:
         self.con.execute(f"CREATE OR REPLACE VIEW raw AS {source}")
@@ -220,6 +255,7 @@ class DuckDBEngine:
         self.con.execute(f"DROP TABLE IF EXISTS {name}")
 
     def arrow(self, sql: str) -> pa.Table:
+        _duckdb_package()
         return self.con.sql(sql).to_arrow_table()
 
     def rows(self, sql: str) -> list[dict[str, Any]]:
@@ -229,6 +265,7 @@ class DuckDBEngine:
         return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
 
     def register(self, name: str, table: pa.Table) -> None:
+        _duckdb_package()
         self.con.register(f"{name}_arrow", table)
         self.con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM {name}_arrow")
         self.con.unregister(f"{name}_arrow")

@@ -166,11 +166,15 @@ def normalised_text(d: Dialect, value: str) -> str:
     return f"trim({d.replace_all(no_mentions, SPLIT_PATTERN, ' ')})"
 
 
-def _list_values(d: Dialect, source: str, kind: ColumnKind) -> str:
+def _list_values(d: Dialect, source: str, kind: ColumnKind, value: str = "u") -> str:
+    """The distinct non-empty values of one message's list column, each mapped by
+    ``value`` (an expression of ``u``) before they are made distinct."""
     if kind is ColumnKind.LIST:
         values = d.transform(source, "u", f"CAST(u AS {d.text_type})")
     else:
         values = d.split_spaces(f"coalesce(CAST({source} AS {d.text_type}), '')")
+    if value != "u":
+        values = d.transform(values, "u", value)
     # An empty string is never a URL: the toolkit's CSV loader links every account that
     # posts without a URL through "" (see docs/integrity.md).
     return d.filter(d.distinct(values), "u", "u IS NOT NULL AND u <> ''")
@@ -326,15 +330,23 @@ def keyed_sql(
         where = f"{column} IS NOT NULL" + (" AND reshare_of IS NULL" if originals else "")
         return f"SELECT mn, aid, ts, {column} AS obj FROM msgs WHERE {where}"
     if network.kind is KeyKind.LIST:
+        # Each value once per message, so no DISTINCT over the exploded rows is needed.
         column = network.column or ""
-        value = "v"
         if column == "hashtags":  # '#Wahl' and 'wahl' are the same hashtag
-            value = "lower(ltrim(v, '#'))"
-        return (
-            f"SELECT DISTINCT mn, aid, ts, {value} AS obj FROM ("
-            f"SELECT mn, aid, ts, {d.unnest(_list_values(d, column, source))} AS v "
-            f"FROM msgs{originals}) vals"
-        )
+            values = _list_values(d, column, source, "lower(ltrim(u, '#'))")
+        elif source is ColumnKind.LIST:
+            values = _list_values(d, column, source)
+        else:  # most messages hold no value or one: split only those with a space
+            values = (
+                f"CASE WHEN instr({column}, ' ') = 0 THEN {d.array([column])} "
+                f"ELSE {_list_values(d, column, source)} END"
+            )
+        where = f"{column} IS NOT NULL"
+        if source is not ColumnKind.LIST:
+            where += f" AND {column} <> ''"
+        if originals:
+            where += " AND reshare_of IS NULL"
+        return f"SELECT mn, aid, ts, {d.unnest(values)} AS obj FROM msgs WHERE {where}"
     # SIMILAR: one object per LSH band, "band:h1.h2...": equal iff all rows agree.
     rows = config.minhash_rows
     params = _minhash_params(config.minhash_bands * rows)
