@@ -132,15 +132,28 @@ def test_co_similar_tweet_links_near_duplicates_only(tmp_path: Path) -> None:
     }
 
 
-def test_object_cap_drops_and_reports_viral_objects(tmp_path: Path) -> None:
-    rows = [msg(i, f"u{i}", i, reshare_of="viral") for i in range(5)]
+@pytest.mark.parametrize("suffix", [".parquet", ".csv"])
+def test_object_cap_drops_and_reports_viral_objects(tmp_path: Path, suffix: str) -> None:
+    # Messages 8 and 6 are the earliest re-shares of "viral" (same second): the sample
+    # is 6, the smaller id, wherever it lies in the file.
+    times = {9: 5, 8: 2, 7: 4, 6: 2, 5: 3}
+    rows = [msg(i, f"u{i}", t, reshare_of="viral", text=f"re-share {i}") for i, t in times.items()]
     rows += [msg(10, "a", 0, reshare_of="rare"), msg(11, "b", 1, reshare_of="rare")]
     path = write_messages(tmp_path / "in.parquet", rows)
+    if suffix == ".csv":  # read with rows in no particular order
+        import pyarrow.csv as pcsv
+
+        table = pq.read_table(path).drop_columns(["urls"])
+        pcsv.write_csv(table, tmp_path / "in.csv")
+        path = tmp_path / "in.csv"
     config = DetectConfig(network="co_retweet", window=60, max_accounts_per_object=3)
     result = detect(path, config, tmp_path / "out")
     assert result.summary["capped_objects"] == 1
     capped = pq.read_table(tmp_path / "out" / "capped_objects.parquet").to_pylist()
-    assert [(c["object"], c["accounts"]) for c in capped] == [("viral", 5)]
+    assert [
+        (c["object"], c["accounts"], c["messages"], c["sample_message_id"], c["sample_text"])
+        for c in capped
+    ] == [("viral", 5, 5, "6", "re-share 6")]
     got = pq.read_table(tmp_path / "out" / "edges.parquet").to_pylist()
     assert {(e["user_1"], e["user_2"]) for e in got} == {("a", "b"), ("b", "a")}
 

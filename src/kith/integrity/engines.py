@@ -27,9 +27,11 @@ PARQUET_SUFFIXES = (".parquet", ".pq")
 
 class Engine(Protocol):
     dialect: Dialect
-    # The column numbering input rows in file order (set by load), and whether the
-    # typed input is left a view over the file instead of copied into a table.
+    # The column numbering input rows (set by load), whether it follows the file's
+    # order, and whether the typed input is left a view over the file instead of
+    # copied into a table.
     row_column: str
+    file_order: bool
     streams_input: bool
 
     def load(self, path: Path, fmt: InputFormat, *, encoding: str) -> dict[str, ColumnKind]:
@@ -48,8 +50,8 @@ class Engine(Protocol):
         """Add the rows of ``sql`` to table ``name`` (made by :meth:`create`)."""
         ...
 
-    def loaded(self) -> None:
-        """The input is typed: later tables need not keep their rows' order."""
+    def create_in_file_order(self, name: str, sql: str) -> None:
+        """:meth:`create`, numbering rows (``row_column``) in the file's order."""
         ...
 
     def drop(self, name: str) -> None:
@@ -153,19 +155,24 @@ class DuckDBEngine:
                 f"memory limit {memory_limit!r}: {first}", field="memory_limit"
             ) from exc
         self.con.execute("SET TimeZone = 'UTC'")
+        # No table's row order matters (keeping it costs time and, out of core,
+        # memory): a table's rowid only numbers its rows. The one place the file's
+        # order counts, which copy of a duplicated id comes first, asks for it.
+        self.con.execute("SET preserve_insertion_order = false")
         self._path = Path("input")
         self._lenient_source: str | None = None
         self.row_column = "rowid"
+        self.file_order = False
         self.streams_input = False
 
     def load(self, path: Path, fmt: InputFormat, *, encoding: str) -> dict[str, ColumnKind]:
         self._path = path
         literal = DUCKDB.string(str(path))
         # A Parquet file is read where it lies (columns on demand, compressed): no
-        # copy of the input spills, which keeps inputs far above memory in bounds.
-        # Other inputs are copied once into the typed table, whose rowid keeps the
-        # file's order (DuckDB preserves insertion order) for duplicate ids.
-        self.row_column, self.streams_input = "rowid", False
+        # copy of the input spills, which keeps inputs far above memory in bounds;
+        # its row numbers are the file's. Other inputs are copied once into the
+        # typed table, whose rowid numbers them in no particular order.
+        self.row_column, self.file_order, self.streams_input = "rowid", False, False
         if input_kind(path) == "parquet":
             if path.is_dir():
                 source = f"SELECT * FROM read_parquet({DUCKDB.string(str(path / '*.parquet'))})"
@@ -174,7 +181,7 @@ class DuckDBEngine:
                     "SELECT * EXCLUDE (file_row_number), file_row_number AS _row "
                     f"FROM read_parquet({literal}, file_row_number = true)"
                 )
-                self.row_column, self.streams_input = "_row", True
+                self.row_column, self.file_order, self.streams_input = "_row", True, True
             self._lenient_source = None
         else:
             # The strict reader is the parallel one (several times faster); a file it
@@ -246,10 +253,13 @@ class DuckDBEngine:
     def append(self, name: str, sql: str) -> None:
         self._execute(f"INSERT INTO {name} {sql}")
 
-    def loaded(self) -> None:
-        # Only the typed table's rowid must follow the file; keeping every later
-        # table's order costs memory that out-of-core runs do not have.
-        self.con.execute("SET preserve_insertion_order = false")
+    def create_in_file_order(self, name: str, sql: str) -> None:
+        self.con.execute("SET preserve_insertion_order = true")
+        try:
+            self.create(name, sql)
+        finally:
+            self.con.execute("SET preserve_insertion_order = false")
+        self.file_order = True
 
     def drop(self, name: str) -> None:
         self.con.execute(f"DROP TABLE IF EXISTS {name}")
@@ -296,7 +306,8 @@ class SparkEngine:
     (``local[2]`` by default; point ``master`` at a cluster for big data)."""
 
     dialect = SPARK
-    row_column = "_row"
+    row_column = "_row"  # monotonically_increasing_id: it follows the file
+    file_order = True
     streams_input = False  # created tables are lazy and cached anyway
 
     def __init__(self, *, session: Any = None, master: str = "local[2]") -> None:
@@ -344,8 +355,8 @@ class SparkEngine:
     def view(self, name: str, sql: str) -> None:
         self.spark.sql(sql).createOrReplaceTempView(name)
 
-    def loaded(self) -> None:
-        pass
+    def create_in_file_order(self, name: str, sql: str) -> None:
+        self.create(name, sql)
 
     def drop(self, name: str) -> None:
         pass  # a cached frame is dropped with the session; later frames may still read it

@@ -223,10 +223,13 @@ def build_edges(
         engine.view("typed", typed)
     else:
         engine.create("typed", typed)
-    engine.loaded()
     report = _load_report(engine, tuple(sorted(sources)))
     report.check(max_reject_fraction=config.max_reject_fraction)
     duplicates = report.rejects.get(Reject.DUPLICATE_MESSAGE_ID.value, 0)
+    if duplicates and not engine.file_order:
+        # The first copy of a duplicated id wins, so here (only) the file's order
+        # counts: read the input again, numbering rows in order.
+        engine.create_in_file_order("typed", typed)
     columns = sql.message_columns(keep)
     if duplicates:
         engine.create("msgs", sql.messages_sql(columns, deduplicate=True, row=engine.row_column))
@@ -257,6 +260,10 @@ def build_edges(
     engine.drop("object_accounts")
     engine.create("accounts", sql.accounts_sql(d))
     engine.create("joinable", sql.joinable_sql(d, network, config))
+    capped_query = sql.capped_sql(d, config, with_text="text" in keep)
+    if config.max_accounts_per_object is None or network.kind is KeyKind.ALL:
+        capped_query += " LIMIT 0"
+    engine.create("capped", capped_query)
     if not keyed_is_view:
         engine.drop("keyed")  # all later steps read joinable, objects and accounts
     if stage is not None:
@@ -276,10 +283,6 @@ def build_edges(
     engine.create("edges", sql.edges_sql(network, config))
     if not config.edges_only:  # the evidence and the cases read pairs by their ids
         engine.create("pairs", sql.pairs_sql(d, network))
-    capped_query = sql.capped_sql(d, config, with_text="text" in keep)
-    if config.max_accounts_per_object is None or network.kind is KeyKind.ALL:
-        capped_query += " LIMIT 0"
-    engine.create("capped", capped_query)
     return report
 
 

@@ -361,8 +361,8 @@ def keyed_sql(
 
 
 def objects_sql(d: Dialect, config: DetectConfig) -> str:
-    """Each object, how many messages offer it and how many accounts posted it, and
-    its first message (in file order) as a sample; see :meth:`Dialect.object_number`.
+    """Each object, how many messages offer it and how many accounts posted it; see
+    :meth:`Dialect.object_number` for its number.
 
     Without an account cap, only "one account or several" matters (one account cannot
     link anyone), and min/max answer that far faster than a count: there ``accounts``
@@ -371,13 +371,12 @@ def objects_sql(d: Dialect, config: DetectConfig) -> str:
     if config.max_accounts_per_object is None:
         grouped = (
             "SELECT obj, CASE WHEN min(aid) = max(aid) THEN 1 ELSE 2 END AS accounts, "
-            "count(*) AS messages, min(mn) AS sample_mn FROM keyed GROUP BY obj"
+            "count(*) AS messages FROM keyed GROUP BY obj"
         )
     else:  # from object_accounts_sql, a table of its own: two nested groupings in one
         # query ran out of memory at 100M rows where two in turn spill to disk.
         grouped = (
-            "SELECT obj, count(*) AS accounts, sum(n) AS messages, min(first_mn) AS sample_mn "
-            "FROM object_accounts GROUP BY obj"
+            "SELECT obj, count(*) AS accounts, sum(n) AS messages FROM object_accounts GROUP BY obj"
         )
     if d.spark:
         return f"SELECT row_number() OVER (ORDER BY obj) AS oid, g.* FROM ({grouped}) g"
@@ -386,7 +385,7 @@ def objects_sql(d: Dialect, config: DetectConfig) -> str:
 
 def object_accounts_sql() -> str:
     """With an account cap: each (object, account) with its messages, for objects_sql."""
-    return "SELECT obj, aid, count(*) AS n, min(mn) AS first_mn FROM keyed GROUP BY obj, aid"
+    return "SELECT obj, aid, count(*) AS n FROM keyed GROUP BY obj, aid"
 
 
 def accounts_sql(d: Dialect) -> str:
@@ -424,13 +423,27 @@ def joinable_sql(d: Dialect, network: Network, config: DetectConfig) -> str:
 
 
 def capped_sql(d: Dialect, config: DetectConfig, *, with_text: bool = True) -> str:
+    """Objects left out for having more accounts than the cap, each with a sample: its
+    earliest message (ties: the smallest id), the same whatever order rows were read
+    in. Reads ``keyed``, so it runs before that table is dropped."""
     cap = config.max_accounts_per_object
     text = "m.text" if with_text else f"CAST(NULL AS {d.text_type})"
+    capped = (
+        "SELECT obj, accounts, messages FROM objects "
+        f"WHERE accounts > {int(cap) if cap is not None else 0}"
+    )
+    first = (
+        f"SELECT k.obj, min(k.ts) AS ts FROM keyed k JOIN ({capped}) c ON c.obj = k.obj "
+        "GROUP BY k.obj"
+    )
+    sample = (
+        f"SELECT k.obj, min(m.mid) AS mid FROM keyed k JOIN ({first}) f "
+        "ON f.obj = k.obj AND f.ts = k.ts JOIN msgs m ON m.mn = k.mn GROUP BY k.obj"
+    )
     return (
-        "SELECT o.obj AS object, o.accounts, o.messages, m.mid AS sample_message_id, "
-        f"{text} AS sample_text FROM objects o LEFT JOIN msgs m ON m.mn = o.sample_mn "
-        f"WHERE o.accounts > {int(cap) if cap is not None else 0} "
-        "ORDER BY o.accounts DESC, o.obj"
+        "SELECT c.obj AS object, c.accounts, c.messages, s.mid AS sample_message_id, "
+        f"{text} AS sample_text FROM ({capped}) c LEFT JOIN ({sample}) s ON s.obj = c.obj "
+        "LEFT JOIN msgs m ON m.mid = s.mid ORDER BY c.accounts DESC, c.obj"
     )
 
 
