@@ -70,12 +70,19 @@ def test_normalisation_ignores_case_mentions_and_unicode_spaces(tmp_path: Path) 
         msg(2, "b", 3, text="выборы сегодня идите\u3000голосовать @y"),
         msg(3, "c", 4, text="选举 今天 去 投票 🗳️ 选举 今天"),
         msg(4, "d", 5, text="选举 今天 去 投票 🗳️ 选举 今天"),
+        # Whitespace at either end goes; a zero-width space is not whitespace (as for
+        # Python's str.split), so g's text differs from e's and f's.
+        msg(5, "e", 100, text=" \u3000Vote at the Town Hall\u2028"),
+        msg(6, "f", 101, text="vote at the town hall"),
+        msg(7, "g", 102, text="\u200b vote at the town hall"),
     ]
     assert edges(tmp_path, rows, network="co_tweet", window=60) == {
         ("a", "b", 1),
         ("b", "a", 1),
         ("c", "d", 1),
         ("d", "c", 1),
+        ("e", "f", 1),
+        ("f", "e", 1),
     }
 
 

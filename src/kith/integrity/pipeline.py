@@ -218,7 +218,9 @@ def build_edges(
             code="missing-columns",
         )
     keep = needed_columns(config)
-    typed = sql.typed_sql(d, sources, kinds, keep=keep, row=engine.row_column)
+    typed = sql.typed_sql(
+        d, sources, kinds, keep=keep, row=engine.row_column, originals_only=network.originals_only
+    )
     if engine.streams_input:  # a Parquet file: read it again rather than copy it
         engine.view("typed", typed)
     else:

@@ -110,6 +110,10 @@ class Dialect:
         group = ", 0" if self.spark else ""
         return f"regexp_extract_all({value}, {self.string(pattern)}{group})"
 
+    def trim_spaces(self, value: str) -> str:
+        """Leading and trailing U+0020 only (DuckDB's one-argument trim takes more)."""
+        return f"trim({value})" if self.spark else f"trim({value}, ' ')"
+
     def split_spaces(self, value: str) -> str:
         return f"split({value}, ' ')" if self.spark else f"string_split({value}, ' ')"
 
@@ -155,15 +159,24 @@ SPARK = Dialect("spark")
 
 
 def normalised_text(d: Dialect, value: str) -> str:
-    """The toolkit's message_preprocessor: lower-case, drop @mentions, collapse spaces.
+    """The toolkit's message_preprocessor: lower-case, drop @mentions, collapse spaces
+    (then :func:`trimmed`).
 
-    Most texts have no '@', and a substring test is far cheaper than the regex."""
+    Most texts have no '@', and a substring test is far cheaper than the regex. After
+    the whitespace regex only a single space can lie at either end; most texts have
+    none, and a prefix test is far cheaper than a trim (which copies every text)."""
     lowered = f"lower({value})"
     no_mentions = (
         f"CASE WHEN instr({value}, '@') > 0 "
         f"THEN {d.replace_all(lowered, MENTION_PATTERN, '')} ELSE {lowered} END"
     )
-    return f"trim({d.replace_all(no_mentions, SPLIT_PATTERN, ' ')})"
+    return d.replace_all(no_mentions, SPLIT_PATTERN, " ")
+
+
+def trimmed(d: Dialect, value: str) -> str:
+    """``value`` (a column: it is read three times) without a leading or trailing space."""
+    edged = f"{value} LIKE ' %' OR {value} LIKE '% '"
+    return f"CASE WHEN {edged} THEN {d.trim_spaces(value)} ELSE {value} END"
 
 
 def _list_values(d: Dialect, source: str, kind: ColumnKind, value: str = "u") -> str:
@@ -202,13 +215,16 @@ def typed_sql(
     *,
     keep: frozenset[str] = frozenset(OPTIONAL_COLUMNS),
     row: str = "rowid",
+    originals_only: bool = False,
 ) -> str:
     """Every raw row, typed, with the reason it is rejected (NULL when usable).
 
     Columns: mid, aid, ts, then the :data:`OPTIONAL_COLUMNS` in ``keep`` (NULL when
-    the input lacks one), then ``reject``. ``row`` numbers the rows in file order:
-    ``_row`` is carried from ``raw``; ``rowid`` is a DuckDB table's own (it keeps
-    insertion order). Raw columns not asked for are never read."""
+    the input lacks one), then ``reject``. ``row`` numbers the rows: ``_row`` is
+    carried from ``raw`` (in file order); ``rowid`` is a DuckDB table's own. Raw
+    columns not asked for are never read. With ``originals_only`` (a network that
+    leaves re-shares out) a re-share's text and lists are not carried: empty text,
+    NULL lists."""
     t = d.text_type
 
     def col(name: str) -> str:
@@ -228,11 +244,24 @@ def typed_sql(
             return f"CAST(NULL AS {t})"
         return f"nullif(trim(CAST({col(name)} AS {t})), '')"
 
+    def original(name: str, value: str) -> str:
+        if not originals_only or "reshare_of" not in sources or name not in sources:
+            return value
+        if name == "text":
+            return f"CASE WHEN {optional('reshare_of')} IS NULL THEN {value} ELSE '' END"
+        if name in _LIST_COLUMNS:
+            return f"CASE WHEN {optional('reshare_of')} IS NULL THEN {value} END"
+        return value
+
     fields = [
         f"CAST({col('message_id')} AS {t}) AS mid",
         f"CAST({col('account_id')} AS {t}) AS aid",
         f"{_timestamp(d, col('timestamp'), kind('timestamp'))} AS ts",
-        *(f"{optional(name)} AS {name}" for name in OPTIONAL_COLUMNS if name in keep),
+        *(
+            f"{original(name, optional(name))} AS {name}"
+            for name in OPTIONAL_COLUMNS
+            if name in keep
+        ),
     ]
     if row == "_row":
         fields.insert(0, "_row")
@@ -293,7 +322,8 @@ def texts_sql(d: Dialect, network: Network) -> str:
     Its own table, not a subquery: an engine pushes a filter on the text (its length)
     down into the scan and would then normalise every text twice."""
     originals = " WHERE reshare_of IS NULL" if network.originals_only else ""
-    return f"SELECT mn, aid, ts, {normalised_text(d, 'text')} AS obj FROM msgs{originals}"
+    collapsed = f"SELECT mn, aid, ts, {normalised_text(d, 'text')} AS x FROM msgs{originals}"
+    return f"SELECT mn, aid, ts, {trimmed(d, 'x')} AS obj FROM ({collapsed}) collapsed"
 
 
 def tokens_sql(d: Dialect, config: DetectConfig) -> str:
