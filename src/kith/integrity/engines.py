@@ -33,6 +33,9 @@ class Engine(Protocol):
     row_column: str
     file_order: bool
     streams_input: bool
+    # The engine's memory limit in GB, as it understood the setting (None: it manages
+    # its memory itself, as Spark does).
+    memory_gb: float | None
 
     def load(self, path: Path, fmt: InputFormat, *, encoding: str) -> dict[str, ColumnKind]:
         """Expose the file as view ``raw``; Spark adds a ``_row`` file-order column."""
@@ -102,6 +105,19 @@ def _read_error(path: Path, exc: Exception) -> InvalidInput:
     return InvalidInput(f"could not read {path.name}: {first}{hint}", field="input")
 
 
+# DuckDB renders sizes in binary units ("3.7 GiB", "488.2 MiB").
+_SIZE_UNITS = {"bytes": 1.0, "KiB": 2.0**10, "MiB": 2.0**20, "GiB": 2.0**30, "TiB": 2.0**40}
+
+
+def size_in_gb(rendered: str) -> float | None:
+    """A size as DuckDB prints a setting ("3.7 GiB") in GB (10^9 bytes); None if not one."""
+    number, _, unit = rendered.strip().partition(" ")
+    try:
+        return float(number) * _SIZE_UNITS[unit] / 1e9
+    except (KeyError, ValueError):
+        return None
+
+
 def _duck_kind(type_name: str) -> ColumnKind:
     upper = type_name.upper()
     if upper.endswith("]"):
@@ -159,6 +175,9 @@ class DuckDBEngine:
         # memory): a table's rowid only numbers its rows. The one place the file's
         # order counts, which copy of a duplicated id comes first, asks for it.
         self.con.execute("SET preserve_insertion_order = false")
+        # The limit as DuckDB resolved it: "4GB", "2GiB" and "80%" alike.
+        limit = self.con.execute("SELECT current_setting('memory_limit')").fetchone()
+        self.memory_gb = size_in_gb(str(limit[0])) if limit else None
         self._path = Path("input")
         self._lenient_source: str | None = None
         self.row_column = "rowid"
@@ -308,6 +327,7 @@ class SparkEngine:
     dialect = SPARK
     row_column = "_row"  # monotonically_increasing_id: it follows the file
     file_order = True
+    memory_gb: float | None = None
     streams_input = False  # created tables are lazy and cached anyway
 
     def __init__(self, *, session: Any = None, master: str = "local[2]") -> None:

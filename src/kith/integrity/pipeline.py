@@ -292,6 +292,7 @@ def build_edges(
 # table and the replicated neighbours take ~100-150 bytes a row, so this leaves room
 # for the rest of the plan. Below it, the join runs in one piece.
 JOIN_ROWS_PER_GB = 4_000_000
+DEFAULT_MEMORY_GB = 4.0  # when an engine cannot say its limit
 
 
 def _bucket_ranges(engine: Engine, config: DetectConfig) -> list[tuple[int, int] | None]:
@@ -303,26 +304,13 @@ def _bucket_ranges(engine: Engine, config: DetectConfig) -> list[tuple[int, int]
     chunks = config.join_chunks
     stats = engine.rows("SELECT count(*) AS n, min(bk) AS lo, max(bk) AS hi FROM joinable")[0]
     if chunks is None:
-        rows_fit = max(int(_gigabytes(config.memory_limit) * JOIN_ROWS_PER_GB), 1)
+        rows_fit = max(int((engine.memory_gb or DEFAULT_MEMORY_GB) * JOIN_ROWS_PER_GB), 1)
         chunks = -(-int(stats["n"]) // rows_fit)
     if chunks <= 1 or stats["lo"] is None:
         return [None]
     lo, hi = int(stats["lo"]), int(stats["hi"])
     step = -(-(hi - lo + 1) // chunks)
     return [(start, min(start + step - 1, hi)) for start in range(lo, hi + 1, step)]
-
-
-def _gigabytes(limit: str) -> float:
-    """DuckDB's memory_limit ("4GB", "512MB", "2GiB") in GB; 4 when unreadable."""
-    text = limit.strip().upper().replace("IB", "B")
-    units = {"KB": 1e-6, "MB": 1e-3, "GB": 1.0, "TB": 1e3, "B": 1e-9}
-    for unit, scale in units.items():
-        if text.endswith(unit):
-            try:
-                return float(text[: -len(unit)]) * scale
-            except ValueError:
-                break
-    return 4.0
 
 
 def needed_columns(config: DetectConfig) -> frozenset[str]:
