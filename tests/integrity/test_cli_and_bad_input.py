@@ -271,3 +271,31 @@ def test_an_unknown_encoding_name_is_not_blamed_on_the_file(tmp_path: Path) -> N
     message = _fails(tmp_path, source, "--encoding", "bogus")
     assert "use utf-8, latin-1 or utf-16" in message
     assert "not valid UTF-8" not in message
+
+
+def test_help_names_what_each_option_takes_and_only_real_defaults() -> None:
+    result = runner.invoke(app, ["integrity", "detect", "--help"])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())  # the formatter wraps lines
+    assert "--input FILE" in text
+    assert "--window SECONDS" in text
+    assert "(default: 1000)" in text  # --max-accounts
+    assert "(default: None)" not in text
+    assert "(default: False)" not in text
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--max-accounts", "-5", "--max-accounts must be at least 2 (0 = no cap)"),
+        ("--min-weight", "0", "--min-weight must be at least 1"),
+        ("--similarity", "1.5", "--similarity must be in (0, 1]"),
+        ("--max-reject-fraction", "2", "--max-reject-fraction must be in [0, 1]"),
+        ("--min-text-length", "-1", "--min-text-length must be at least 0"),
+    ],
+)
+def test_an_option_out_of_bounds_is_named_as_typed(
+    tmp_path: Path, option: str, value: str, message: str
+) -> None:
+    source = csv(tmp_path / "in.csv", good_rows())
+    assert f"Error: {message}" in _fails(tmp_path, source, option, value)

@@ -26,6 +26,16 @@ from kith.errors import KithError
 PROG = "kith integrity detect"
 
 
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows a default only where there is one to show (not for required options or
+    plain switches)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.required or action.default is None or action.default is False:
+            return action.help
+        return super()._get_help_string(action)
+
+
 def build_parser() -> argparse.ArgumentParser:
     # The run imports the integrity package anyway; only --help pays for it early.
     from kith.integrity.networks import NETWORKS, EngineName
@@ -34,20 +44,32 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog=PROG,
         description="Build a coordination network, its evidence and ranked cases.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=_HelpFormatter,
     )
     p.add_argument(
         "--input",
         type=Path,
         required=True,
+        metavar="FILE",
         help="messages as .parquet or .csv (see docs/integrity.md)",
     )
     p.add_argument("--network", required=True, choices=tuple(NETWORKS), help="which network")
     p.add_argument(
-        "--window", type=float, required=True, help="seconds either side that count as together"
+        "--window",
+        type=float,
+        required=True,
+        metavar="SECONDS",
+        help="seconds either side that count as together",
     )
-    p.add_argument("--out", type=Path, required=True, help="folder for edges, evidence, cases")
-    p.add_argument("--engine", default="duckdb", choices=[e.value for e in EngineName])
+    p.add_argument(
+        "--out", type=Path, required=True, metavar="DIR", help="folder for edges, evidence, cases"
+    )
+    p.add_argument(
+        "--engine",
+        default="duckdb",
+        choices=[e.value for e in EngineName],
+        help="where the plan runs (spark needs the spark extra)",
+    )
     p.add_argument(
         "--format",
         dest="input_format",
@@ -121,12 +143,33 @@ def main(argv: Sequence[str] | None = None) -> int:
                 on_stage=lambda name: step(f"{args.network}: {name} done"),
             )
     except KithError as exc:
-        return _fail(exc.detail)
+        return _fail(_in_option_terms(exc))
     if args.as_json:
         print(json.dumps(result.summary, indent=2))
     else:
         _print_summary(result.summary)
     return 0
+
+
+# DetectConfig names its settings; the command line knows them as these options.
+OPTIONS = {
+    "max_accounts_per_object": "--max-accounts",
+    "similarity_threshold": "--similarity",
+    "min_text_length": "--min-text-length",
+    "min_weight": "--min-weight",
+    "max_reject_fraction": "--max-reject-fraction",
+    "memory_limit": "--memory-limit",
+}
+
+
+def _in_option_terms(exc: KithError) -> str:
+    """The error's text with a setting's name replaced by the option that sets it."""
+    setting = getattr(exc, "field", None)
+    option = OPTIONS.get(setting or "")
+    if setting and option:
+        hint = " (0 = no cap)" if option == "--max-accounts" else ""
+        return exc.detail.replace(setting, option) + hint
+    return exc.detail
 
 
 def _fail(message: str) -> int:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from enum import StrEnum
+from typing import NoReturn
 
 from kith.errors import InvalidInput
 from kith.integrity.schema import check_window
@@ -65,6 +66,10 @@ def get_network(name: str) -> Network:
         ) from None
 
 
+def _invalid(setting: str, rule: str) -> NoReturn:
+    raise InvalidInput(f"{setting} {rule}", field=setting)
+
+
 @dataclass(frozen=True)
 class DetectConfig:
     """Everything one detection run depends on. Defaults are kith's; see
@@ -111,18 +116,22 @@ class DetectConfig:
     def __post_init__(self) -> None:
         get_network(self.network)
         check_window(self.window)
+        # Each error names its setting, as message and as ``field`` (the CLI puts its
+        # own option name in its place).
         if self.max_accounts_per_object is not None and self.max_accounts_per_object < 2:
-            raise InvalidInput("max_accounts_per_object must be at least 2", field="cap")
+            _invalid("max_accounts_per_object", "must be at least 2")
         if not 0.0 < self.similarity_threshold <= 1.0:
-            raise InvalidInput("similarity_threshold must be in (0, 1]", field="threshold")
+            _invalid("similarity_threshold", "must be in (0, 1]")
         if self.min_text_length < 0:
-            raise InvalidInput("min_text_length must be at least 0", field="min_text_length")
-        if self.min_weight < 1 or self.evidence_per_edge < 1:
-            raise InvalidInput("min_weight and evidence_per_edge must be >= 1")
+            _invalid("min_text_length", "must be at least 0")
+        if self.min_weight < 1:
+            _invalid("min_weight", "must be at least 1")
+        if self.evidence_per_edge < 1:
+            _invalid("evidence_per_edge", "must be at least 1")
         if self.join_chunks is not None and self.join_chunks < 1:
-            raise InvalidInput("join_chunks must be at least 1")
+            _invalid("join_chunks", "must be at least 1")
         if not 0.0 <= self.max_reject_fraction <= 1.0:
-            raise InvalidInput("max_reject_fraction must be in [0, 1]")
+            _invalid("max_reject_fraction", "must be in [0, 1]")
 
     @property
     def spec(self) -> Network:
