@@ -299,3 +299,13 @@ def test_an_option_out_of_bounds_is_named_as_typed(
 ) -> None:
     source = csv(tmp_path / "in.csv", good_rows())
     assert f"Error: {message}" in _fails(tmp_path, source, option, value)
+
+
+@pytest.mark.parametrize("limit", ["1KB", "100KB"])
+def test_too_little_memory_is_a_clear_error_wherever_it_runs_out(
+    tmp_path: Path, limit: str
+) -> None:
+    source = csv(tmp_path / "in.csv", good_rows())
+    message = _fails(tmp_path, source, "--memory-limit", limit)
+    assert "Error: out of memory" in message
+    assert "give DuckDB more with --memory-limit" in message

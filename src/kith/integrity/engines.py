@@ -92,13 +92,24 @@ def input_kind(path: Path) -> str:
     )
 
 
-def _read_error(path: Path, exc: Exception) -> InvalidInput:
+def _out_of_memory(exc: Exception) -> InvalidInput:
+    """The one error for running out of memory, wherever DuckDB did."""
     text = str(exc).strip()
     first = text.splitlines()[0] if text else type(exc).__name__
-    hint = ""
+    return InvalidInput(
+        f"out of memory ({first}): give DuckDB more with --memory-limit",
+        field="memory_limit",
+        code="out-of-memory",
+    )
+
+
+def _read_error(path: Path, exc: Exception) -> InvalidInput:
+    text = str(exc).strip()
     if "out of memory" in text.lower():
-        hint = " (give DuckDB more with --memory-limit)"
-    elif "does not support the encoding" in text:  # a name it does not know
+        return _out_of_memory(exc)
+    first = text.splitlines()[0] if text else type(exc).__name__
+    hint = ""
+    if "does not support the encoding" in text:  # a name it does not know
         hint = " (use utf-8, latin-1 or utf-16)"
     elif any(word in text.lower() for word in ("unicode", "utf-8", "utf8", "encoding")):
         hint = " (the file is not valid UTF-8: pass --encoding latin-1 or utf-16)"
@@ -170,13 +181,13 @@ class DuckDBEngine:
             raise InvalidInput(
                 f"memory limit {memory_limit!r}: {first}", field="memory_limit"
             ) from exc
-        self.con.execute("SET TimeZone = 'UTC'")
+        self._execute("SET TimeZone = 'UTC'")
         # No table's row order matters (keeping it costs time and, out of core,
         # memory): a table's rowid only numbers its rows. The one place the file's
         # order counts, which copy of a duplicated id comes first, asks for it.
-        self.con.execute("SET preserve_insertion_order = false")
+        self._execute("SET preserve_insertion_order = false")
         # The limit as DuckDB resolved it: "4GB", "2GiB" and "80%" alike.
-        limit = self.con.execute("SELECT current_setting('memory_limit')").fetchone()
+        limit = self._execute("SELECT current_setting('memory_limit')").fetchone()
         self.memory_gb = size_in_gb(str(limit[0])) if limit else None
         self._path = Path("input")
         self._lenient_source: str | None = None
@@ -246,12 +257,7 @@ class DuckDBEngine:
         try:
             return self.con.execute(sql)
         except self._duckdb.OutOfMemoryException as exc:
-            first = str(exc).strip().splitlines()[0]
-            raise InvalidInput(
-                f"out of memory ({first}): give DuckDB more with --memory-limit",
-                field="memory_limit",
-                code="out-of-memory",
-            ) from exc
+            raise _out_of_memory(exc) from exc
 
     def create(self, name: str, sql: str) -> None:
         try:
