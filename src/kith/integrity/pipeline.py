@@ -263,7 +263,7 @@ def build_edges(
     engine.create("accounts", sql.accounts_sql(d))
     engine.create("joinable", sql.joinable_sql(d, network, config))
     capped_query = sql.capped_sql(d, config, with_text="text" in keep)
-    if config.max_accounts_per_object is None or network.kind is KeyKind.ALL:
+    if not _any_capped(engine, config):  # its samples would read every keyed message
         capped_query += " LIMIT 0"
     engine.create("capped", capped_query)
     if not keyed_is_view:
@@ -286,6 +286,14 @@ def build_edges(
     if not config.edges_only:  # the evidence and the cases read pairs by their ids
         engine.create("pairs", sql.pairs_sql(d, network))
     return report
+
+
+def _any_capped(engine: Engine, config: DetectConfig) -> bool:
+    cap = config.max_accounts_per_object
+    if cap is None or config.spec.kind is KeyKind.ALL:
+        return False
+    rows = engine.rows(f"SELECT count(*) AS n FROM objects WHERE accounts > {int(cap)}")
+    return int(rows[0]["n"]) > 0
 
 
 # Rows of ``joinable`` one chunk of the join may hold per GB of memory_limit: its hash
