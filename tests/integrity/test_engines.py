@@ -48,3 +48,24 @@ def test_a_share_of_the_machine_is_understood_too(tmp_path: Path) -> None:
     finally:
         half.close()
         quarter.close()
+
+
+def test_quotes_in_a_csv_path_or_header_keep_the_parallel_reader(tmp_path: Path) -> None:
+    """DuckDB's sniffer prints its read_csv call without escaping quotes; such a file is
+    read by read_csv's own detection instead, never by the slow lenient reader."""
+    from kith.integrity.schema import InputFormat
+
+    source = tmp_path / "o'brien.csv"
+    source.write_text(
+        "message_id,account_id,timestamp,it's\n"
+        + "".join(f"{i},a{i % 3},{1_600_000_000 + i},x{i}\n" for i in range(50)),
+        encoding="utf-8",
+    )
+    engine = DuckDBEngine(temp_directory=tmp_path, memory_limit="1GB", threads=1)
+    try:
+        kinds = engine.load(source, InputFormat.KITH, encoding="utf-8")
+        assert list(kinds) == ["message_id", "account_id", "timestamp", "it's"]
+        assert engine.rows("SELECT count(*) AS n FROM raw") == [{"n": 50}]
+        assert engine._lenient_source is not None  # the strict reader is still in use
+    finally:
+        engine.close()

@@ -142,7 +142,7 @@ def test_co_similar_tweet_links_near_duplicates_only(tmp_path: Path) -> None:
 @pytest.mark.parametrize("suffix", [".parquet", ".csv"])
 def test_object_cap_drops_and_reports_viral_objects(tmp_path: Path, suffix: str) -> None:
     # Messages 8 and 6 are the earliest re-shares of "viral" (same second): the sample
-    # is 6, the smaller id, wherever it lies in the file.
+    # is 6, the first id in text order, wherever it lies in the file.
     times = {9: 5, 8: 2, 7: 4, 6: 2, 5: 3}
     rows = [msg(i, f"u{i}", t, reshare_of="viral", text=f"re-share {i}") for i, t in times.items()]
     rows += [msg(10, "a", 0, reshare_of="rare"), msg(11, "b", 1, reshare_of="rare")]

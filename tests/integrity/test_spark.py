@@ -63,16 +63,22 @@ def test_spark_edges_equal_duckdb_edges(network: str, spark: Any, tmp_path: Path
 
 def test_spark_splits_space_separated_lists_like_duckdb(spark: Any, tmp_path: Path) -> None:
     """A CSV's list columns arrive as strings: both engines split them the same way
-    (repeats, runs of spaces, lone '#', one value or several)."""
+    (repeats, runs of spaces, lone '#', one value or several) and read '#Vote' and
+    'vote' as one hashtag, different from 'foo' or 'bar'."""
     source = tmp_path / "in.csv"
     source.write_text(
         "message_id,account_id,timestamp,urls,hashtags\n"
         f"1,a,{T0},https://x.example/1  https://x.example/1 ,#Wahl wahl #\n"
         f"2,b,{T0 + 1},https://x.example/1,WAHL\n"
         f"3,c,{T0 + 2}, ,#\n"
-        f"4,d,{T0 + 3},https://y.example https://x.example/1,# #\n",
+        f"4,d,{T0 + 3},https://y.example https://x.example/1,# #\n"
+        f"5,e,{T0 + 4},,#vote\n"
+        f"6,f,{T0 + 5},,#Vote\n"
+        f"7,g,{T0 + 6},,foo\n"
+        f"8,h,{T0 + 7},,bar\n",
         encoding="utf-8",
     )
+    hashtag_edges = {("a", "b", 1), ("b", "a", 1), ("e", "f", 1), ("f", "e", 1)}
     for network in ("co_link", "co_hashtag"):
         duck = compute_edges(source, DetectConfig(network=network, window=60), work_dir=tmp_path)
         sparked = compute_edges(
@@ -83,3 +89,6 @@ def test_spark_splits_space_separated_lists_like_duckdb(spark: Any, tmp_path: Pa
         )
         assert duck.num_rows > 0
         assert sorted(sparked.to_pylist(), key=str) == sorted(duck.to_pylist(), key=str)
+        if network == "co_hashtag":
+            got = {(e["user_1"], e["user_2"], e["weight"]) for e in duck.to_pylist()}
+            assert got == hashtag_edges

@@ -238,12 +238,19 @@ class DuckDBEngine:
         A ``read_csv`` left to detect them sniffs the file every time a query binds
         the view (~30 ms each); DuckDB's ``sniff_csv`` prints the equivalent explicit
         call. None when it cannot: the caller then lets ``read_csv`` detect (and
-        report) the problem itself."""
+        report) the problem itself. The printed call does not escape quotes, so a
+        path or a column name with a ``'`` is left to ``read_csv`` as well."""
         try:
-            row = self.con.execute(f"SELECT Prompt FROM sniff_csv({literal}, {options})").fetchone()
+            row = self.con.execute(
+                f"SELECT Prompt, Columns FROM sniff_csv({literal}, {options})"
+            ).fetchone()
         except self._duckdb.Error:
             return None
-        prompt = str(row[0]).strip() if row else ""
+        if row is None or "'" in str(self._path):
+            return None
+        prompt, columns = str(row[0]).strip(), row[1] or []
+        if any("'" in str(column.get("name", "")) for column in columns):
+            return None
         if not (prompt.startswith("FROM read_csv(") and prompt.endswith(");")):
             return None
         return "SELECT * " + prompt[:-1]
@@ -268,30 +275,36 @@ class DuckDBEngine:
             if self._lenient_source is None:
                 raise _read_error(self._path, exc) from exc
             # The strict CSV reader gave up part-way: read the file leniently, once.
-            self._create_raw(self._lenient_source)
-            self._lenient_source = None
+            lenient, self._lenient_source = self._lenient_source, None
+            try:
+                self._create_raw(lenient)
+            except self._duckdb.Error as again:
+                raise _read_error(self._path, again) from again
             self.create(name, sql)
 
     def view(self, name: str, sql: str) -> None:
-        self.con.execute(f"CREATE OR REPLACE VIEW {name} AS {sql}")
+        self._execute(f"CREATE OR REPLACE VIEW {name} AS {sql}")
 
     def append(self, name: str, sql: str) -> None:
         self._execute(f"INSERT INTO {name} {sql}")
 
     def create_in_file_order(self, name: str, sql: str) -> None:
-        self.con.execute("SET preserve_insertion_order = true")
+        self._execute("SET preserve_insertion_order = true")
         try:
             self.create(name, sql)
         finally:
-            self.con.execute("SET preserve_insertion_order = false")
+            self._execute("SET preserve_insertion_order = false")
         self.file_order = True
 
     def drop(self, name: str) -> None:
-        self.con.execute(f"DROP TABLE IF EXISTS {name}")
+        self._execute(f"DROP TABLE IF EXISTS {name}")
 
     def arrow(self, sql: str) -> pa.Table:
         _duckdb_package()
-        return self.con.sql(sql).to_arrow_table()
+        try:
+            return self.con.sql(sql).to_arrow_table()
+        except self._duckdb.OutOfMemoryException as exc:
+            raise _out_of_memory(exc) from exc
 
     def rows(self, sql: str) -> list[dict[str, Any]]:
         # Plain tuples: small results need no pyarrow (half a second to import).
@@ -302,8 +315,10 @@ class DuckDBEngine:
     def register(self, name: str, table: pa.Table) -> None:
         _duckdb_package()
         self.con.register(f"{name}_arrow", table)
-        self.con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM {name}_arrow")
-        self.con.unregister(f"{name}_arrow")
+        try:
+            self._execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM {name}_arrow")
+        finally:
+            self.con.unregister(f"{name}_arrow")
 
     def write_parquet(self, sql: str, path: Path) -> None:
         target = DUCKDB.string(str(path))

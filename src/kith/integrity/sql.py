@@ -110,6 +110,12 @@ class Dialect:
         group = ", 0" if self.spark else ""
         return f"regexp_extract_all({value}, {self.string(pattern)}{group})"
 
+    def ltrim(self, value: str, chars: str) -> str:
+        """``value`` without leading ``chars`` (Spark takes the characters first)."""
+        if self.spark:
+            return f"ltrim({self.string(chars)}, {value})"
+        return f"ltrim({value}, {self.string(chars)})"
+
     def trim_spaces(self, value: str) -> str:
         """Leading and trailing U+0020 only (DuckDB's one-argument trim takes more)."""
         return f"trim({value})" if self.spark else f"trim({value}, ' ')"
@@ -363,7 +369,7 @@ def keyed_sql(
         # Each value once per message, so no DISTINCT over the exploded rows is needed.
         column = network.column or ""
         if column == "hashtags":  # '#Wahl' and 'wahl' are the same hashtag
-            values = _list_values(d, column, source, "lower(ltrim(u, '#'))")
+            values = _list_values(d, column, source, f"lower({d.ltrim('u', '#')})")
         elif source is ColumnKind.LIST:
             values = _list_values(d, column, source)
         else:  # most messages hold no value or one: split only those with a space
@@ -454,8 +460,9 @@ def joinable_sql(d: Dialect, network: Network, config: DetectConfig) -> str:
 
 def capped_sql(d: Dialect, config: DetectConfig, *, with_text: bool = True) -> str:
     """Objects left out for having more accounts than the cap, each with a sample: its
-    earliest message (ties: the smallest id), the same whatever order rows were read
-    in. Reads ``keyed``, so it runs before that table is dropped."""
+    earliest message (ties: the first id in text order, as ids are text), the same
+    whatever order rows were read in. Reads ``keyed``, so it runs before that table
+    is dropped."""
     cap = config.max_accounts_per_object
     text = "m.text" if with_text else f"CAST(NULL AS {d.text_type})"
     capped = (
