@@ -1,4 +1,5 @@
-"""The DuckDB engine reports the memory limit as DuckDB resolved it (it sizes the join)."""
+"""The DuckDB engine on its own: the memory limit as DuckDB resolved it (it sizes the
+join), and how it reads a CSV it cannot describe in its sniffer's words."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from kith.integrity.engines import DuckDBEngine, size_in_gb
+from kith.integrity.schema import InputFormat
 
 
 @pytest.mark.parametrize(
@@ -53,8 +55,6 @@ def test_a_share_of_the_machine_is_understood_too(tmp_path: Path) -> None:
 def test_quotes_in_a_csv_path_or_header_keep_the_parallel_reader(tmp_path: Path) -> None:
     """DuckDB's sniffer prints its read_csv call without escaping quotes; such a file is
     read by read_csv's own detection instead, never by the slow lenient reader."""
-    from kith.integrity.schema import InputFormat
-
     source = tmp_path / "o'brien.csv"
     source.write_text(
         "message_id,account_id,timestamp,it's\n"

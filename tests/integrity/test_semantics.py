@@ -18,10 +18,13 @@ from tests.integrity.conftest import DATA, need, write_messages
 T0 = 1_600_000_000
 
 
-def edges(tmp_path: Path, rows: list[dict[str, Any]], **config: Any) -> set[tuple[str, str, int]]:
-    path = write_messages(tmp_path / "in.parquet", rows)
-    table = compute_edges(path, DetectConfig(**config), work_dir=tmp_path)
+def edge_set(path: Path, **config: Any) -> set[tuple[str, str, int]]:
+    table = compute_edges(path, DetectConfig(**config), work_dir=path.parent)
     return {(r["user_1"], r["user_2"], r["weight"]) for r in table.to_pylist()}
+
+
+def edges(tmp_path: Path, rows: list[dict[str, Any]], **config: Any) -> set[tuple[str, str, int]]:
+    return edge_set(write_messages(tmp_path / "in.parquet", rows), **config)
 
 
 def msg(i: int, account: str, dt: float, **fields: Any) -> dict[str, Any]:
@@ -100,8 +103,7 @@ def test_co_link_never_links_on_a_missing_url_and_skips_reshares(tmp_path: Path)
 def csv_edges(tmp_path: Path, lines: list[str], **config: Any) -> set[tuple[str, str, int]]:
     path = tmp_path / "in.csv"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    table = compute_edges(path, DetectConfig(**config), work_dir=tmp_path)
-    return {(r["user_1"], r["user_2"], r["weight"]) for r in table.to_pylist()}
+    return edge_set(path, **config)
 
 
 def test_space_separated_values_count_once_per_message_and_never_empty(tmp_path: Path) -> None:

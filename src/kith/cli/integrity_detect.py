@@ -151,25 +151,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-# DetectConfig names its settings; the command line knows them as these options.
-OPTIONS = {
-    "max_accounts_per_object": "--max-accounts",
-    "similarity_threshold": "--similarity",
-    "min_text_length": "--min-text-length",
-    "min_weight": "--min-weight",
-    "max_reject_fraction": "--max-reject-fraction",
-    "memory_limit": "--memory-limit",
+# DetectConfig names its settings; the command line knows them as these options, and
+# says what it means differently (the Python API has no "0").
+OPTIONS: dict[str, tuple[str, str]] = {
+    "max_accounts_per_object": ("--max-accounts", " (0 = no cap)"),
+    "similarity_threshold": ("--similarity", ""),
+    "min_text_length": ("--min-text-length", ""),
+    "min_weight": ("--min-weight", ""),
+    "max_reject_fraction": ("--max-reject-fraction", ""),
+    "memory_limit": ("--memory-limit", ""),
 }
 
 
 def _in_option_terms(exc: KithError) -> str:
     """The error's text with a setting's name replaced by the option that sets it."""
-    setting = getattr(exc, "field", None)
-    option = OPTIONS.get(setting or "")
-    if setting and option:
-        hint = " (0 = no cap)" if option == "--max-accounts" else ""
-        return exc.detail.replace(setting, option) + hint
-    return exc.detail
+    setting = getattr(exc, "field", None) or ""
+    if setting not in OPTIONS or setting not in exc.detail:
+        return exc.detail
+    option, note = OPTIONS[setting]
+    return exc.detail.replace(setting, option) + note
 
 
 def _fail(message: str) -> int:

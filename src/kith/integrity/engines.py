@@ -240,18 +240,19 @@ class DuckDBEngine:
         call. None when it cannot: the caller then lets ``read_csv`` detect (and
         report) the problem itself. The printed call does not escape quotes, so a
         path or a column name with a ``'`` is left to ``read_csv`` as well."""
+        if "'" in literal[1:-1]:  # the path holds a quote (doubled in the literal)
+            return None
         try:
             row = self.con.execute(
                 f"SELECT Prompt, Columns FROM sniff_csv({literal}, {options})"
             ).fetchone()
         except self._duckdb.Error:
             return None
-        if row is None or "'" in str(self._path):
-            return None
-        prompt, columns = str(row[0]).strip(), row[1] or []
-        if any("'" in str(column.get("name", "")) for column in columns):
-            return None
-        if not (prompt.startswith("FROM read_csv(") and prompt.endswith(");")):
+        prompt = str(row[0]).strip() if row else ""
+        names = [str(column.get("name", "")) for column in (row[1] if row else None) or []]
+        if any("'" in name for name in names) or not (
+            prompt.startswith("FROM read_csv(") and prompt.endswith(");")
+        ):
             return None
         return "SELECT * " + prompt[:-1]
 

@@ -185,15 +185,15 @@ def trimmed(d: Dialect, value: str) -> str:
     return f"CASE WHEN {edged} THEN {d.trim_spaces(value)} ELSE {value} END"
 
 
-def _list_values(d: Dialect, source: str, kind: ColumnKind, value: str = "u") -> str:
-    """The distinct non-empty values of one message's list column, each mapped by
-    ``value`` (an expression of ``u``) before they are made distinct."""
+def _list_values(d: Dialect, source: str, kind: ColumnKind, mapped: str | None = None) -> str:
+    """The distinct non-empty values of one message's list column, each first mapped
+    by ``mapped`` (an expression of ``u``) when given."""
     if kind is ColumnKind.LIST:
         values = d.transform(source, "u", f"CAST(u AS {d.text_type})")
     else:
         values = d.split_spaces(f"coalesce(CAST({source} AS {d.text_type}), '')")
-    if value != "u":
-        values = d.transform(values, "u", value)
+    if mapped is not None:
+        values = d.transform(values, "u", mapped)
     # An empty string is never a URL: the toolkit's CSV loader links every account that
     # posts without a URL through "" (see docs/integrity.md).
     return d.filter(d.distinct(values), "u", "u IS NOT NULL AND u <> ''")
